@@ -1,0 +1,32 @@
+// Argument checks shared by the bindings: the Python layer validates first, these guard the
+// C++ kernels against any caller that did not (a clear ValueError instead of memory corruption).
+#pragma once
+#include <string>
+
+#include "pybind.hpp"
+
+namespace pointvalue::bindings {
+
+template <class T>
+using carray = py::array_t<T, py::array::c_style>;
+
+// Borrow a C-contiguous, writeable array of exactly dtype T with `ndim` dimensions.
+template <class T>
+inline carray<T> writable_c_array(py::array a, int ndim, const char* name) {
+  if (!py::isinstance<carray<T>>(a) || !(a.flags() & py::array::c_style))
+    throw py::type_error(std::string(name) + " must be a C-contiguous array of the kernel's dtype");
+  if (a.ndim() != ndim)
+    throw py::value_error(std::string(name) + " must be " + std::to_string(ndim) + "-D");
+  if (!a.writeable()) throw py::value_error(std::string(name) + " is read-only");
+  return py::reinterpret_borrow<carray<T>>(a);
+}
+
+inline int exact_log2(py::ssize_t n, const char* name) {
+  if (n <= 0 || (n & (n - 1)) != 0)
+    throw py::value_error(std::string(name) + " must be a power of two, got " + std::to_string(n));
+  int l = 0;
+  while ((py::ssize_t(1) << l) < n) ++l;
+  return l;
+}
+
+}  // namespace pointvalue::bindings

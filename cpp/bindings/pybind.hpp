@@ -1,0 +1,13 @@
+// The one place pybind11 is included from; every bind_*.cpp includes this header.
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+namespace py = pybind11;
+
+namespace pointvalue::bindings {
+void bind_config(py::module_& m);
+void bind_fwht(py::module_& m);
+void bind_sketch(py::module_& m);
+}  // namespace pointvalue::bindings

@@ -1,0 +1,201 @@
+#include "pointvalue/sketch.hpp"
+
+#include <Eigen/Cholesky>
+#include <Eigen/Eigenvalues>
+#include <Eigen/QR>
+#include <Eigen/SVD>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "pointvalue/fwht.hpp"
+#include "pointvalue/parallel.hpp"
+
+namespace pointvalue {
+namespace {
+
+constexpr idx kRowBlock = 1024;      // rows per Eigen product: a few hundred KB of X
+constexpr idx kMaxSuperBlocks = 64;  // fixed partition for deterministic parallel sums
+constexpr double kEps = std::numeric_limits<double>::epsilon();
+
+struct Partition {
+  idx parts;
+  idx n;
+  idx begin(idx p) const { return n * p / parts; }
+  idx end(idx p) const { return n * (p + 1) / parts; }
+};
+
+inline Partition super_blocks(idx n) {
+  return {std::max<idx>(1, std::min<idx>(kMaxSuperBlocks, (n + kRowBlock - 1) / kRowBlock)), n};
+}
+
+template <class Map>
+Eigen::MatrixXd gram_impl(const Map& X, const Eigen::MatrixXd* M) {
+  const idx k = M ? M->cols() : X.cols();
+  const Partition part = super_blocks(X.rows());
+  std::vector<Eigen::MatrixXd> partial(part.parts);
+#if defined(PV_HAVE_OPENMP)
+#pragma omp parallel for schedule(dynamic, 1)
+#endif
+  for (idx p = 0; p < part.parts; ++p) {
+    Eigen::MatrixXd G = Eigen::MatrixXd::Zero(k, k);
+    Eigen::MatrixXd Y;
+    for (idx r0 = part.begin(p); r0 < part.end(p); r0 += kRowBlock) {
+      const idx len = std::min(kRowBlock, part.end(p) - r0);
+      if (M) {
+        Y.noalias() = X.middleRows(r0, len) * (*M);
+        G.selfadjointView<Eigen::Lower>().rankUpdate(Y.transpose());
+      } else {
+        G.selfadjointView<Eigen::Lower>().rankUpdate(X.middleRows(r0, len).transpose());
+      }
+    }
+    partial[p] = std::move(G);
+  }
+  Eigen::MatrixXd G = Eigen::MatrixXd::Zero(k, k);
+  for (const auto& P : partial) G += P;  // block order: same sum for any thread count
+  return G.selfadjointView<Eigen::Lower>();
+}
+
+template <class Map>
+void row_sq_norms_impl(const Map& X, const Eigen::MatrixXd& M, double* out) {
+  const idx n = X.rows();
+  const idx blocks = (n + kRowBlock - 1) / kRowBlock;
+#if defined(PV_HAVE_OPENMP)
+#pragma omp parallel for schedule(static)
+#endif
+  for (idx b = 0; b < blocks; ++b) {
+    const idx r0 = b * kRowBlock, len = std::min(kRowBlock, n - r0);
+    Eigen::MatrixXd Y = X.middleRows(r0, len) * M;
+    Eigen::Map<Eigen::VectorXd>(out + r0, len) = Y.rowwise().squaredNorm();
+  }
+}
+
+template <class Map>
+void srht_impl(const Map& X, const double* signs, const std::int64_t* rows, idx r, int log2N,
+               double* out) {
+  const idx n = X.rows(), d = X.cols(), N = idx(1) << log2N;
+  const idx cw = std::min<idx>(d, 16);  // columns per pass: an N × 16 buffer, not N × d
+  std::vector<double> buf(std::size_t(N) * std::size_t(cw));
+  const double inv_sqrt_r = 1.0 / std::sqrt(double(r));
+  for (idx c0 = 0; c0 < d; c0 += cw) {
+    const idx w = std::min(cw, d - c0);
+    double* b = buf.data();
+#if defined(PV_HAVE_OPENMP)
+#pragma omp parallel for schedule(static)
+#endif
+    for (idx i = 0; i < N; ++i) {
+      for (idx j = 0; j < w; ++j) b[i * w + j] = i < n ? signs[i] * X(i, c0 + j) : 0.0;
+    }
+    fwht_interleaved<double>(b, log2N, w);
+    for (idx k = 0; k < r; ++k)
+      for (idx j = 0; j < w; ++j) out[k * d + c0 + j] = b[rows[k] * w + j] * inv_sqrt_r;
+  }
+}
+
+// Keeps eigen-directions whose eigenvalue exceeds `threshold`; returns V_k Λ_k^{-1/2}.
+Eigen::MatrixXd whitening(const Eigen::VectorXd& lambda, const Eigen::MatrixXd& V,
+                          double threshold, double shift) {
+  std::vector<idx> keep;
+  for (idx j = 0; j < lambda.size(); ++j)
+    if (lambda[j] > threshold) keep.push_back(j);
+  Eigen::MatrixXd W(V.rows(), idx(keep.size()));
+  for (idx c = 0; c < idx(keep.size()); ++c)
+    W.col(c) = V.col(keep[c]) / std::sqrt(std::max(lambda[keep[c]], 0.0) + shift);
+  return W;
+}
+
+double condition_of_kept(const Eigen::VectorXd& lambda, double threshold) {
+  double lo = std::numeric_limits<double>::infinity(), hi = 0;
+  for (idx j = 0; j < lambda.size(); ++j)
+    if (lambda[j] > threshold) {
+      lo = std::min(lo, lambda[j]);
+      hi = std::max(hi, lambda[j]);
+    }
+  return hi > 0 ? hi / lo : 1.0;
+}
+
+}  // namespace
+
+Eigen::MatrixXd gram(const MatrixView<double>& X, const Eigen::MatrixXd* M) {
+  return visit_matrix(X, [&](const auto& map) { return gram_impl(map, M); });
+}
+
+void row_sq_norms(const MatrixView<double>& X, const Eigen::MatrixXd& M, double* out) {
+  visit_matrix(X, [&](const auto& map) { row_sq_norms_impl(map, M, out); });
+}
+
+void srht(const MatrixView<double>& X, const double* signs, const std::int64_t* rows, idx r,
+          int log2N, double* out) {
+  visit_matrix(X, [&](const auto& map) { srht_impl(map, signs, rows, r, log2N, out); });
+}
+
+LeverageInfo leverage_exact(const MatrixView<double>& X, double rcond, double* out) {
+  const idx n = X.rows, d = X.cols;
+  constexpr double kWellConditioned = 1e4;  // one more pass then leaves errors ~1e4·ε
+  const Eigen::MatrixXd G0 = gram(X);
+  // Leverage is invariant to column scaling: equilibrate so rank and conditioning are judged on
+  // the shape of X, not its units.
+  Eigen::VectorXd scale(d);
+  for (idx j = 0; j < d; ++j) scale[j] = G0(j, j) > 0 ? 1.0 / std::sqrt(G0(j, j)) : 0.0;
+  const Eigen::MatrixXd G1 = scale.asDiagonal() * G0 * scale.asDiagonal();
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(G1);
+  const Eigen::VectorXd& lam = eig.eigenvalues();
+  const double lam_max = lam.size() ? lam.maxCoeff() : 0.0;
+  if (!(lam_max > 0)) {
+    std::fill(out, out + n, 0.0);
+    return {0, 1};
+  }
+  Eigen::MatrixXd M;
+  if (lam.minCoeff() > lam_max / kWellConditioned) {
+    M = scale.asDiagonal() * whitening(lam, eig.eigenvectors(), 0.0, 0.0);
+    row_sq_norms(X, M, out);
+    return {M.cols(), 1};
+  }
+  // Shifted first step (shifted CholeskyQR): bounded conditioning for the next Gram pass.
+  const double shift = 11.0 * kEps * double(n * d + d * (d + 1)) * lam_max;
+  M = scale.asDiagonal() * whitening(lam, eig.eigenvectors(), -1.0, shift);
+  const double rel_shift = shift / lam_max;
+  const double r2 = rcond * rcond;
+  double threshold = r2 / (r2 + rel_shift);  // eigenvalue of a direction with σ = rcond·σ_max
+  int passes = 1;
+  for (; passes < 4; ++passes) {
+    const Eigen::MatrixXd G = gram(X, &M);
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> e(G);
+    const double top = e.eigenvalues().size() ? e.eigenvalues().maxCoeff() : 0.0;
+    const double thr = top * threshold;
+    const double kappa = condition_of_kept(e.eigenvalues(), thr);
+    M = M * whitening(e.eigenvalues(), e.eigenvectors(), thr, 0.0);
+    threshold = 100 * kEps * double(d);  // later passes only guard against rounding noise
+    if (kappa <= kWellConditioned || M.cols() == 0) break;
+  }
+  if (M.cols() == 0) {
+    std::fill(out, out + n, 0.0);
+    return {0, passes + 1};
+  }
+  row_sq_norms(X, M, out);
+  return {M.cols(), passes + 1};
+}
+
+LeverageInfo leverage_from_sketch(const MatrixView<double>& X, const double* sketch, idx r,
+                                  const double* jl, idx jl_dim, double rcond, double* out) {
+  const idx d = X.cols;
+  Eigen::Map<const RowMajorMatrix> SX(sketch, r, d);
+  Eigen::HouseholderQR<Eigen::MatrixXd> qr(SX);
+  const Eigen::MatrixXd R = qr.matrixQR().topRows(d).triangularView<Eigen::Upper>();
+  // R⁻¹ through the SVD of R: the same column space, and rank deficiency is visible in σ.
+  Eigen::BDCSVD<Eigen::MatrixXd> svd(R, Eigen::ComputeFullV);
+  const Eigen::VectorXd& sigma = svd.singularValues();
+  const double cut = sigma.size() ? rcond * sigma[0] : 0.0;
+  idx k = 0;
+  while (k < sigma.size() && sigma[k] > cut) ++k;
+  Eigen::MatrixXd P = svd.matrixV().leftCols(k) * sigma.head(k).cwiseInverse().asDiagonal();
+  if (jl) {
+    Eigen::Map<const RowMajorMatrix> omega(jl, d, jl_dim);
+    P = P * omega.topRows(k);
+  }
+  row_sq_norms(X, P, out);
+  return {k, 1};
+}
+
+}  // namespace pointvalue

@@ -1,0 +1,21 @@
+"""pointvalue: what is each training point worth, and which small sample preserves the model.
+
+Fast C++ kernels (Eigen, OpenMP) behind a scikit-learn-style API:
+
+* transforms and sketches: :func:`fwht`, :func:`srht`, :func:`leverage_scores`;
+"""
+
+from ._config import config, show_config
+from .leverage import leverage_scores
+from .transform import fwht, fwht_inplace, srht
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "config",
+    "fwht",
+    "fwht_inplace",
+    "leverage_scores",
+    "show_config",
+    "srht",
+]

@@ -1,0 +1,24 @@
+"""Build and runtime configuration of the compiled kernels."""
+
+from __future__ import annotations
+
+from . import _core
+
+__all__ = ["show_config", "config"]
+
+
+def config() -> dict:
+    """Facts about the loaded kernels: instruction-set variant, SIMD, OpenMP, threads, Eigen."""
+    return {
+        "isa_variant": _core.isa_variant,
+        "simd": _core.simd_instruction_sets(),
+        "openmp": bool(_core.has_openmp),
+        "max_threads": int(_core.max_threads()),
+        "eigen": _core.eigen_version,
+    }
+
+
+def show_config() -> None:
+    """Print :func:`config` as ``key: value`` lines."""
+    for key, value in config().items():
+        print(f"{key}: {value}")

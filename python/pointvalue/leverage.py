@@ -1,0 +1,109 @@
+"""Statistical leverage scores: exact (rank-revealing, QR-accurate) and SRHT-sketched."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _core
+from ._validation import as_int, check_choice, check_random_state
+from .transform import _as_design, srht
+
+__all__ = ["leverage_scores", "default_sketch_size", "default_jl_dim"]
+
+
+def default_sketch_size(n: int, d: int) -> int:
+    """Default SRHT rows for sketched leverage: ``min(N, max(20 d, 2000))``, N = padded n."""
+    N = 1 << max(0, (n - 1).bit_length())
+    return int(min(N, max(20 * d, 2000)))
+
+
+def default_jl_dim(d: int) -> int | None:
+    """Default JL columns: none (exact given R) for d ≤ 100, else 100."""
+    return None if d <= 100 else 100
+
+
+def leverage_scores(
+    X,
+    method: str = "exact",
+    sketch_size: int | None = None,
+    jl_dim: int | None = None,
+    random_state=None,
+    rcond: float | None = None,
+    return_rank: bool = False,
+):
+    """Statistical leverage scores ``h_i = x_iᵀ (XᵀX)⁺ x_i`` of the rows of `X`.
+
+    Parameters
+    ----------
+    X : array_like of shape (n, d)
+        Design matrix (float32 input is converted to float64; C or F order is used as is).
+    method : {"exact", "sketch"}, default "exact"
+        ``"exact"``: squared row norms of an orthonormal basis of the column space, computed by
+        Gram passes over X (columns equilibrated; a shifted first step, then CholeskyQR2/3-style
+        re-orthogonalization until the basis is well conditioned). One pass when X is well
+        conditioned (the cost of the Cholesky route); up to three more otherwise, and then as
+        accurate as Householder QR (relative error ~1e-9 at condition number 1e8).
+        ``"sketch"``: Drineas, Magdon-Ismail, Mahoney & Woodruff (2012): ``R`` from a QR of the
+        SRHT sketch ``S X``, then ``‖x_iᵀ R⁻¹ Ω‖²`` with a Gaussian JL matrix ``Ω``.
+    sketch_size : int, optional
+        SRHT rows (sketch only). Default :func:`default_sketch_size`: ``min(N, max(20 d, 2000))``.
+    jl_dim : int, optional
+        Columns of the JL projection (sketch only); ``None`` uses :func:`default_jl_dim`
+        (no projection for d ≤ 100, else 100 columns). Each score then has relative standard
+        error about ``sqrt(2 / jl_dim)`` from the projection, plus the sketch's own error.
+    random_state : None, int or numpy.random.Generator
+        Seed for the sketch; results do not depend on the thread count.
+    rcond : float, optional
+        Rank tolerance: directions with singular value ≤ ``rcond · σ_max`` of the
+        column-equilibrated X are treated as null. Default ``max(n, d) · eps`` (numpy's
+        ``matrix_rank`` convention).
+    return_rank : bool, default False
+        Also return the numerical rank used.
+
+    Returns
+    -------
+    scores : numpy.ndarray of shape (n,), float64
+        Leverage scores in [0, 1], summing to the rank of X (exact method).
+    rank : int
+        Only when `return_rank` is True.
+
+    Notes
+    -----
+    Measured defaults (see ``tests/test_leverage.py`` and ``bench/README.md``): on a
+    100,000 × 50 Gaussian matrix with 5% of rows scaled 10×, the sketch's median relative error
+    is about 0.1 and its 99th percentile below 0.4.
+    """
+    method = check_choice(method, "method", {"exact", "sketch"})
+    X = _as_design(X, "X")
+    n, d = X.shape
+    if rcond is None:
+        rcond = max(n, d) * np.finfo(np.float64).eps
+    elif not (np.isfinite(rcond) and 0 <= rcond < 1):
+        raise ValueError(f"rcond must be in [0, 1), got {rcond!r}")
+    if method == "exact":
+        scores, rank, _ = _core.leverage_exact(X, float(rcond))
+    else:
+        scores, rank = _sketched(X, sketch_size, jl_dim, random_state, float(rcond))
+    return (scores, int(rank)) if return_rank else scores
+
+
+def _sketched(X, sketch_size, jl_dim, random_state, rcond):
+    n, d = X.shape
+    N = 1 << max(0, (n - 1).bit_length())
+    if sketch_size is None:
+        sketch_size = default_sketch_size(n, d)
+    sketch_size = as_int(sketch_size, "sketch_size", minimum=1)
+    if sketch_size < d:
+        raise ValueError(f"sketch_size must be at least the number of columns d={d}, got {sketch_size}")
+    if sketch_size > N:
+        raise ValueError(f"sketch_size must be at most the padded row count {N}, got {sketch_size}")
+    if jl_dim is None:
+        jl_dim = default_jl_dim(d)
+    if jl_dim is not None:
+        jl_dim = as_int(jl_dim, "jl_dim", minimum=1)
+    rng = check_random_state(random_state)
+    sketch = srht(X, sketch_size, random_state=rng)
+    omega = None
+    if jl_dim is not None:
+        omega = rng.standard_normal((d, jl_dim)) / np.sqrt(jl_dim)
+    return _core.leverage_sketch(X, sketch, omega, rcond)
