@@ -5,7 +5,36 @@
 
 namespace pointvalue::bindings {
 
-static std::string simd_instruction_sets() { return Eigen::SimdInstructionSetsInUse(); }
+// The instruction sets this module was compiled for (what its kernels may use).
+static std::string simd_instruction_sets() {
+  std::string s;
+  auto add = [&s](const char* name) { s += s.empty() ? name : std::string(", ") + name; };
+#if defined(__AVX512F__)
+  add("AVX-512F");
+#endif
+#if defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
+  add("AVX-512BW/DQ/VL");
+#endif
+#if defined(__AVX2__)
+  add("AVX2");
+#endif
+#if defined(__FMA__)
+  add("FMA");
+#endif
+#if defined(__AVX__)
+  add("AVX");
+#endif
+#if defined(__SSE4_2__)
+  add("SSE4.2");
+#endif
+#if defined(__SSE2__)
+  add("SSE2");
+#endif
+#if defined(__ARM_NEON)
+  add("NEON");
+#endif
+  return s.empty() ? "none" : s;
+}
 
 void bind_config(py::module_& m) {
   m.attr("isa_variant") = PV_ISA_VARIANT;

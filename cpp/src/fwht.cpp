@@ -18,8 +18,9 @@ using idx = std::ptrdiff_t;
 template <class T>
 using vec_t = typename Vec<T>::type;
 
-// Below this many elements a transform runs on one thread: waking a team costs more.
-constexpr idx kParallelMinElems = idx(1) << 17;
+// Below this many elements a transform runs on one thread: a parallel region costs a wake-up of
+// every team thread, which on a busy machine can exceed the whole transform.
+constexpr idx kParallelMinElems = idx(1) << 19;
 
 // Minimum bytes per row of a strided (gathered) chunk: long enough runs for the prefetchers.
 constexpr idx kStridedChunkBytes = 2048;

@@ -36,7 +36,7 @@ Eigen::MatrixXd gram_impl(const Map& X, const Eigen::MatrixXd* M) {
   const Partition part = super_blocks(X.rows());
   std::vector<Eigen::MatrixXd> partial(part.parts);
 #if defined(PV_HAVE_OPENMP)
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (part.parts > 1)
 #endif
   for (idx p = 0; p < part.parts; ++p) {
     Eigen::MatrixXd G = Eigen::MatrixXd::Zero(k, k);
@@ -62,7 +62,7 @@ void row_sq_norms_impl(const Map& X, const Eigen::MatrixXd& M, double* out) {
   const idx n = X.rows();
   const idx blocks = (n + kRowBlock - 1) / kRowBlock;
 #if defined(PV_HAVE_OPENMP)
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (blocks > 1)
 #endif
   for (idx b = 0; b < blocks; ++b) {
     const idx r0 = b * kRowBlock, len = std::min(kRowBlock, n - r0);
@@ -86,7 +86,7 @@ void srht_impl(const Map& X, const double* signs, const std::int64_t* rows, idx 
     const idx w = std::min(cw, d - c0);
     double* b = buf.data();
 #if defined(PV_HAVE_OPENMP)
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * w >= (idx(1) << 18))
 #endif
     for (idx i = 0; i < N; ++i) {
       for (idx j = 0; j < w; ++j) b[i * w + j] = i < n ? signs[i] * X(i, c0 + j) : 0.0;
