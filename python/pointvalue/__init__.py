@@ -3,10 +3,12 @@
 Fast C++ kernels (Eigen, OpenMP) behind a scikit-learn-style API:
 
 * transforms and sketches: :func:`fwht`, :func:`srht`, :func:`leverage_scores`;
+* sampling: :func:`inclusion_probabilities`, :func:`poisson_sample`, :class:`InfluenceSampler`;
 """
 
 from ._config import config, show_config
 from .leverage import leverage_scores
+from .sampling import inclusion_probabilities, poisson_sample, sampling_uniforms
 from .transform import fwht, fwht_inplace, srht
 
 __version__ = "0.1.0"
@@ -15,7 +17,10 @@ __all__ = [
     "config",
     "fwht",
     "fwht_inplace",
+    "inclusion_probabilities",
     "leverage_scores",
+    "poisson_sample",
+    "sampling_uniforms",
     "show_config",
     "srht",
 ]
