@@ -9,11 +9,13 @@ Fast C++ kernels (Eigen, OpenMP) behind a scikit-learn-style API:
 from ._config import config, show_config
 from .leverage import leverage_scores
 from .sampling import inclusion_probabilities, poisson_sample, sampling_uniforms
+from .subsampling import InfluenceSampler
 from .transform import fwht, fwht_inplace, srht
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "InfluenceSampler",
     "config",
     "fwht",
     "fwht_inplace",
