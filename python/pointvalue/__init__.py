@@ -9,7 +9,7 @@ Fast C++ kernels (Eigen, OpenMP) behind a scikit-learn-style API:
 from ._config import config, show_config
 from .leverage import leverage_scores
 from .sampling import inclusion_probabilities, poisson_sample, sampling_uniforms
-from .subsampling import InfluenceSampler
+from .subsampling import InfluenceSampler, subsampling_scores
 from .transform import fwht, fwht_inplace, srht
 
 __version__ = "0.1.0"
@@ -25,4 +25,5 @@ __all__ = [
     "sampling_uniforms",
     "show_config",
     "srht",
+    "subsampling_scores",
 ]

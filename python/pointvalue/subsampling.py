@@ -16,7 +16,7 @@ import numpy as np
 from ._validation import as_float_array, as_int, check_choice, check_random_state
 from .sampling import _check_size, inclusion_probabilities, poisson_sample
 
-__all__ = ["InfluenceSampler", "SCORE_KINDS"]
+__all__ = ["InfluenceSampler", "SCORE_KINDS", "subsampling_scores"]
 
 MODELS = ("ols", "logistic", "poisson", "quantile")
 TARGETS = ("coef", "prediction")
@@ -107,6 +107,77 @@ def _mean(model, eta):
 
 def _rows64(X, idx):
     return np.asarray(X[idx], dtype=np.float64)
+
+
+def subsampling_scores(X, y, coef, intercept=0.0, *, scores="influence", model="ols", target="coef",
+                       approx="exact", tau=0.5, l2=0.0, fit_intercept=True, random_state=None):
+    """Size measure of every row for a sampling design, given a (pilot) fit.
+
+    Parameters
+    ----------
+    X : array_like of shape (n, d)
+        Design (float32 or float64, C or F order, not copied except as noted for leverage).
+    y : array_like of shape (n,)
+        Response.
+    coef : array_like of shape (d,)
+        Pilot coefficients.
+    intercept : float, default 0.0
+        Pilot intercept (ignored when `fit_intercept` is False).
+    scores : str, default "influence"
+        One of :data:`SCORE_KINDS`; see :class:`InfluenceSampler`.
+    model, target, approx, tau, l2, fit_intercept :
+        As in :class:`InfluenceSampler`.
+    random_state : None, int or numpy.random.Generator
+        For the sketches (``approx="sketch"`` and ``"lowrank"``).
+
+    Returns
+    -------
+    numpy.ndarray of shape (n,), float64, non-negative
+    """
+    check_choice(scores, "scores", SCORE_KINDS)
+    check_choice(model, "model", MODELS)
+    check_choice(target, "target", TARGETS)
+    check_choice(approx, "approx", APPROXES)
+    if scores == "local_case_control" and model != "logistic":
+        raise ValueError("scores='local_case_control' needs model='logistic'")
+    if scores in ("leverage", "root_leverage") and approx not in ("exact", "sketch"):
+        raise ValueError(f"approx must be 'exact' or 'sketch' for scores={scores!r}, got {approx!r}")
+    X, _ = _as_design(X)
+    y = as_float_array(np.asarray(y), "y", ndim=1, dtypes=(np.float64,))
+    coef = as_float_array(coef, "coef", ndim=1, dtypes=(np.float64,))
+    if y.shape[0] != X.shape[0] or coef.shape[0] != X.shape[1]:
+        raise ValueError(f"shapes do not match: X {X.shape}, y {y.shape}, coef {coef.shape}")
+    intercept = float(intercept) if fit_intercept else 0.0
+    n = X.shape[0]
+    if scores == "uniform":
+        return np.ones(n)
+    if scores in ("leverage", "root_leverage"):
+        from .leverage import leverage_scores
+
+        D = X
+        if fit_intercept:
+            D = np.empty((n, X.shape[1] + 1))
+            D[:, :-1] = X
+            D[:, -1] = 1.0
+        h = leverage_scores(D, method=approx, random_state=random_state)
+        return np.sqrt(h) if scores == "root_leverage" else h
+    if scores == "influence":
+        from . import influence_scores
+
+        return np.asarray(
+            influence_scores(X, y, coef, model=model, intercept=intercept if fit_intercept else None,
+                             target=target, approx=approx, tau=tau, l2=l2, random_state=random_state),
+            dtype=np.float64,
+        )
+    eta = _linear_predictor(X, coef, intercept)
+    r = y - _mean(model, eta)
+    if scores in ("abs_residual", "local_case_control"):
+        return np.abs(r)
+    if scores == "squared_residual":
+        return r * r
+    # gradient (Zhu 2016): |per-row gradient factor| · ‖(x_i, 1)‖
+    g = np.where(r < 0, 1.0 - tau, tau) if model == "quantile" else np.abs(r)
+    return g * np.sqrt(_row_sq_norms(X) + float(fit_intercept))
 
 
 class InfluenceSampler(_Params):
@@ -252,42 +323,6 @@ class InfluenceSampler(_Params):
             pilot = as_int(self.pilot_size, "pilot_size", minimum=1, maximum=n - 1)
         return size, pilot
 
-    # -- scores ----------------------------------------------------------------------------------
-    def _scores(self, X, y, coef, intercept, rng):
-        kind, model = self.scores, self.model
-        if kind == "uniform":
-            return np.ones(X.shape[0])
-        if kind in ("leverage", "root_leverage"):
-            from .leverage import leverage_scores
-
-            D = X
-            if self.fit_intercept:
-                D = np.empty((X.shape[0], X.shape[1] + 1))
-                D[:, :-1] = X
-                D[:, -1] = 1.0
-            h = leverage_scores(D, method=self.approx, random_state=rng)
-            return np.sqrt(h) if kind == "root_leverage" else h
-        if kind == "influence":
-            from . import influence_scores
-
-            return np.asarray(
-                influence_scores(
-                    X, y, coef, model=model, intercept=intercept if self.fit_intercept else None,
-                    target=self.target, approx=self.approx, tau=self.tau, l2=self.l2,
-                    random_state=rng,
-                ),
-                dtype=np.float64,
-            )
-        eta = _linear_predictor(X, coef, intercept)
-        r = y - _mean(model, eta)
-        if kind in ("abs_residual", "local_case_control"):
-            return np.abs(r)
-        if kind == "squared_residual":
-            return r * r
-        # gradient (Zhu 2016): |per-row gradient factor| · ‖(x_i, 1)‖
-        g = np.where(r < 0, 1.0 - self.tau, self.tau) if model == "quantile" else np.abs(r)
-        return g * np.sqrt(_row_sq_norms(X) + float(self.fit_intercept))
-
     # -- fitting ---------------------------------------------------------------------------------
     def _fit_glm(self, X, y, weights, l2):
         from . import fit_glm
@@ -324,7 +359,9 @@ class InfluenceSampler(_Params):
         pint = float(pilot_fit.intercept) if self.fit_intercept else 0.0
 
         # 2. size measure on the rows outside the pilot (computed in one pass over all rows)
-        s = self._scores(X, y, pcoef, pint, rng)
+        s = subsampling_scores(X, y, pcoef, pint, scores=self.scores, model=self.model,
+                               target=self.target, approx=self.approx, tau=self.tau, l2=self.l2,
+                               fit_intercept=bool(self.fit_intercept), random_state=rng)
         if s.shape != (n,):
             raise RuntimeError(f"score computation returned shape {s.shape}, expected ({n},)")
         rest = np.ones(n, dtype=bool)
