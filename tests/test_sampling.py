@@ -27,8 +27,10 @@ def reference_probabilities(s, size, a=0.0):
     lo, hi = np.longdouble(0), np.longdouble(1)
     while f(hi) < size:
         hi *= 2
-    for _ in range(300):
+    while True:
         mid = (lo + hi) / 2
+        if mid == lo or mid == hi:
+            break
         if f(mid) < size:
             lo = mid
         else:
@@ -206,10 +208,31 @@ def test_horvitz_thompson_is_unbiased_with_correct_variance():
     v = rng.lognormal(0, 1, n) * rng.choice([-1, 1], n)
     pi = pv.inclusion_probabilities(np.abs(v), 100, min_prob=0.01)
     reps = 4000
-    u = np.stack([pv.sampling_uniforms(n, random_state=r) for r in range(reps)])
+    u = pv.sampling_uniforms(n * reps, random_state=3).reshape(reps, n)
     est = ((u < pi) * (v / pi)).sum(axis=1)
     var = (v**2 * (1 - pi) / pi).sum()
     assert abs(est.mean() - v.sum()) < 4.5 * np.sqrt(var / reps)
     assert est.var() == pytest.approx(var, rel=0.1)  # chi-square spread at 4000 reps: ~2.2%
     counts = (u < pi).sum(axis=1)
     assert counts.mean() == pytest.approx(100, abs=4.5 * np.sqrt((pi * (1 - pi)).sum() / reps))
+
+
+@pytest.mark.parametrize("kind", ["lognormal", "ties", "adversarial_stride", "zeros"])
+def test_large_n_sample_bracket_path(kind):
+    """n > 131072 takes the sampled-bracket path; check it against the reference."""
+    rng = np.random.default_rng(zlib.crc32(kind.encode()))
+    n = 150_000
+    if kind == "lognormal":
+        s = rng.lognormal(0, 2.5, n)
+    elif kind == "ties":
+        s = rng.integers(1, 5, n).astype(float)
+    elif kind == "adversarial_stride":  # the strided sample sees only the large scores
+        s = np.full(n, 1e-6)
+        s[:: n // 16384] = 1.0
+    else:
+        s = rng.exponential(size=n) * (rng.random(n) < 0.3)
+    for size, a in [(3000, 0.0), (3000, 0.005), (60_000, 0.1)]:
+        pi = pv.inclusion_probabilities(s, size, min_prob=a)
+        ref = reference_probabilities(s, size, a)
+        assert_allclose(pi, ref, rtol=1e-9, atol=1e-12)
+        assert pi.sum() == pytest.approx(size, rel=1e-12)

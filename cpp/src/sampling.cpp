@@ -13,44 +13,116 @@ namespace {
 
 constexpr idx kBlock = 1 << 16;  // rows per task: fixed by n, never by the thread count
 
-// Σ π(λ) for the sorted positive scores t (ascending) with prefix sums P, plus the counts that
-// define the linear piece λ lies on.
-struct Piece {
-  idx lo;  // t[0..lo) sit at the floor  (λ t ≤ a)
-  idx hi;  // t[hi..m) sit at one        (λ t ≥ 1)
-  long double total;
-};
-
-struct Profile {
-  const std::vector<double>& t;
-  const std::vector<long double>& P;
-  idx zeros;
-  double a;
-
-  Piece at(double lambda) const {
-    const idx m = idx(t.size());
-    Piece p;
-    if (!(lambda > 0)) {
-      p.lo = m;
-      p.hi = m;
-    } else {
-      const double floor_cut = a / lambda, one_cut = 1.0 / lambda;
-      p.lo = idx(std::upper_bound(t.begin(), t.end(), floor_cut) - t.begin());
-      p.hi = idx(std::lower_bound(t.begin(), t.end(), one_cut) - t.begin());
-      if (p.hi < p.lo) p.hi = p.lo;  // only when a ≥ 1, where floor wins
-    }
-    p.total = (long double)a * (long double)(zeros + p.lo) +
-              (long double)lambda * (P[p.hi] - P[p.lo]) + (long double)(m - p.hi);
-    return p;
-  }
-};
-
 [[noreturn]] void invalid(const std::string& what) { throw std::invalid_argument(what); }
 
 inline std::uint64_t splitmix64(std::uint64_t z) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
   return z ^ (z >> 31);
+}
+
+
+// Σ_j clamp(λ t_j, a, 1) at two values of λ in one pass (double sums per block of rows, combined
+// in long double, so the loop vectorizes and the total keeps ~1e-16 relative accuracy).
+void sum_at_two(const std::vector<double>& W, double a, double l1, double l2, long double& f1,
+                long double& f2) {
+  constexpr std::size_t kSub = 1024;
+  f1 = f2 = 0;
+  for (std::size_t r0 = 0; r0 < W.size(); r0 += kSub) {
+    const std::size_t r1 = std::min(W.size(), r0 + kSub);
+    double s1 = 0, s2 = 0;
+    for (std::size_t j = r0; j < r1; ++j) {
+      s1 += std::max(a, std::min(1.0, l1 * W[j]));
+      s2 += std::max(a, std::min(1.0, l2 * W[j]));
+    }
+    f1 += s1;
+    f2 += s2;
+  }
+}
+
+// Moves rows whose class is the same for every λ in [L, H] out of W: into C (floor a or one) or
+// S (Σ t of rows proportional to λ). Products, not quotients: λ t ≥ 1 ⇔ one, λ t ≤ a ⇔ floor.
+void retire(std::vector<double>& W, double a, double L, double H, long double& C, long double& S) {
+  std::size_t k = 0;
+  long double c = 0, s = 0;
+  for (double t : W) {
+    if (L * t >= 1.0)
+      c += 1;
+    else if (H * t <= a)
+      c += a;
+    else if (L * t >= a && H * t <= 1.0)
+      s += t;
+    else
+      W[k++] = t;
+  }
+  W.resize(k);
+  C += c;
+  S += s;
+}
+
+// λ with Σ_j clamp(λ t_j, a, 1) = target over the positive scores t (W, destroyed), given that
+// the sum exceeds target as λ → ∞ and does not at λ → 0. Selection, expected O(m):
+//  1. for large m, λ of a strided sample of 16384 rows (solved the same way) proposes a bracket
+//     λ_s·(1 ± 5%), checked on all rows in one pass (a side that fails is dropped);
+//  2. each round evaluates the sum at the median of the breakpoints (a/t, 1/t) inside the bracket
+//     (nth_element), which halves them, and retires rows whose class is settled;
+//  3. on the final linear piece λ = (target − C) / S in closed form.
+double solve_lambda(std::vector<double>& W, double a, long double target) {
+  long double C = 0, S = 0;
+  double L = 0, H = std::numeric_limits<double>::infinity();
+  constexpr std::size_t kSample = 16384;
+  if (W.size() > 8 * kSample) {
+    const std::size_t m = W.size(), stride = m / kSample;
+    std::vector<double> sample(kSample);
+    for (std::size_t j = 0; j < kSample; ++j) sample[j] = W[j * stride];
+    const long double st = target * (long double)kSample / (long double)m;
+    if (st > a * kSample && st < (long double)kSample) {
+      const double lam = solve_lambda(sample, a, st);
+      if (lam > 0 && std::isfinite(lam)) {
+        long double f_lo, f_hi;
+        sum_at_two(W, a, 0.95 * lam, 1.05 * lam, f_lo, f_hi);
+        if (f_lo <= target) L = 0.95 * lam;
+        if (f_hi > target) H = 1.05 * lam;
+        retire(W, a, L, H, C, S);
+      }
+    }
+  }
+  std::vector<double> bp;
+  bp.reserve(2 * W.size());
+  while (!W.empty()) {
+    bp.clear();
+    for (double t : W) {
+      const double b1 = a / t, b2 = 1.0 / t;
+      if (b1 > L && b1 < H) bp.push_back(b1);
+      if (b2 > L && b2 < H) bp.push_back(b2);
+    }
+    if (bp.empty()) break;
+    auto mid = bp.begin() + std::ptrdiff_t(bp.size() / 2);
+    std::nth_element(bp.begin(), mid, bp.end());
+    const double piv = *mid;
+    long double f, unused;
+    sum_at_two(W, a, piv, piv, f, unused);
+    f += C + (long double)piv * S;
+    if (f <= target)
+      L = piv;
+    else
+      H = piv;
+    retire(W, a, L, H, C, S);  // the pivot left the open bracket: the loop terminates
+  }
+  // Rows still in W have no breakpoint inside (L, H) to rounding: classify at an inner point.
+  const double inner = std::isfinite(H) ? (L > 0 ? 0.5 * (L + H) : 0.5 * H) : 2 * L + 1;
+  for (double t : W) {
+    const double v = inner * t;
+    if (v >= 1)
+      C += 1;
+    else if (v <= a)
+      C += a;
+    else
+      S += t;
+  }
+  if (!(S > 0)) return L;
+  const double lambda = double((target - C) / S);
+  return std::min(std::max(lambda, L), H);
 }
 
 }  // namespace
@@ -134,46 +206,8 @@ InclusionInfo inclusion_probabilities(const double* scores, idx n, double size, 
     return {std::numeric_limits<double>::infinity(), zp == a ? zeros : 0, m, zp};
   }
 
-  std::sort(t.begin(), t.end());
-  std::vector<long double> P(std::size_t(m) + 1);
-  P[0] = 0;
-  for (idx j = 0; j < m; ++j) P[std::size_t(j) + 1] = P[std::size_t(j)] + t[std::size_t(j)];
-  const Profile f{t, P, zeros, a};
-  const long double target = size;
-
-  // Largest breakpoint with Σπ ≤ size and smallest with Σπ > size, over both families
-  // (a/t_j and 1/t_j, each descending in j). Σπ(λ) is non-decreasing, so bisect in each.
-  double lam_lo = 0.0, lam_hi = std::numeric_limits<double>::infinity();
-  auto scan = [&](double numerator) {
-    if (!(numerator > 0)) return;  // a = 0: every floor breakpoint is λ = 0
-    // g(j) = Σπ(numerator / t_j) is non-increasing in j.  Find first j with g(j) ≤ size.
-    idx lo = 0, hi = m;  // answer in [lo, hi]; hi = m means "none"
-    while (lo < hi) {
-      const idx mid = lo + (hi - lo) / 2;
-      if (f.at(numerator / t[std::size_t(mid)]).total <= target)
-        hi = mid;
-      else
-        lo = mid + 1;
-    }
-    if (lo < m) lam_lo = std::max(lam_lo, numerator / t[std::size_t(lo)]);
-    if (lo > 0) lam_hi = std::min(lam_hi, numerator / t[std::size_t(lo - 1)]);
-  };
-  scan(a);
-  scan(1.0);
-
-  // On (lam_lo, lam_hi) no breakpoint is crossed: Σπ is linear there; classify at an inner point.
-  const double inner =
-      std::isfinite(lam_hi) ? (lam_lo > 0 ? 0.5 * (lam_lo + lam_hi) : 0.5 * lam_hi) : 2.0 * lam_lo + 1.0;
-  const Piece piece = f.at(inner);
-  const long double mid_sum = P[std::size_t(piece.hi)] - P[std::size_t(piece.lo)];
-  double lambda = lam_lo;
-  if (mid_sum > 0) {
-    const long double fixed = (long double)a * (long double)(zeros + piece.lo) + (long double)(m - piece.hi);
-    lambda = double((target - fixed) / mid_sum);
-    if (lambda < lam_lo) lambda = lam_lo;
-    if (lambda > lam_hi) lambda = lam_hi;
-  }
-
+  const double lambda = solve_lambda(t, a, (long double)size - (long double)a * (long double)zeros);
+  idx n_floor = 0, n_one = 0;
   const idx blocks = (n + kBlock - 1) / kBlock;
 #if defined(PV_HAVE_OPENMP)
 #pragma omp parallel for schedule(static)
@@ -182,7 +216,11 @@ InclusionInfo inclusion_probabilities(const double* scores, idx n, double size, 
     const idx r1 = std::min(n, (b + 1) * kBlock);
     for (idx i = b * kBlock; i < r1; ++i) out[i] = std::max(a, std::min(1.0, lambda * scores[i]));
   }
-  return {lambda, zeros + piece.lo, m - piece.hi, a};
+  for (idx i = 0; i < n; ++i) {
+    n_floor += out[i] == a;
+    n_one += out[i] == 1.0;
+  }
+  return {lambda, n_floor, n_one, a};
 }
 
 }  // namespace pointvalue

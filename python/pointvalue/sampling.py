@@ -52,10 +52,10 @@ def inclusion_probabilities(scores, size, min_prob=None, return_lambda: bool = F
     Notes
     -----
     ``Σπ(λ)`` is piecewise linear and non-decreasing in ``λ`` with breakpoints ``min_prob/s_j``
-    and ``1/s_j``. The positive scores are sorted once (O(n log n)); the breakpoint bracketing
-    ``size`` is found by bisection over the sorted breakpoints with prefix sums (O(log² n)) and
-    ``λ`` is then solved in closed form on that linear piece: no iterative guess, exact up to
-    rounding. Ties need no special care. Zero scores get ``min_prob``; if fewer than ``size``
+    and ``1/s_j``. ``λ`` is found by selection (quickselect-style, expected O(n), no full sort):
+    each round evaluates ``Σπ`` at the median of the breakpoints still inside the current bracket,
+    which halves them, and retires rows whose class (floor, proportional, one) is settled; on the
+    final linear piece ``λ`` is solved in closed form: no iterative guess, exact up to rounding. Ties need no special care. Zero scores get ``min_prob``; if fewer than ``size``
     rows have a positive score (so even ``λ → ∞`` cannot reach ``size``), the positive rows get 1
     and the zero-score rows share the remainder equally — the limit of adding a vanishing constant
     to every score. All-equal scores give ``size / n`` everywhere.

@@ -19,10 +19,11 @@ struct InclusionInfo {
   double zero_prob;  // probability given to zero-score rows (min_prob, or the share of the rest)
 };
 
-// π_i = max{min_prob, min{1, λ s_i}} with Σ π_i = size. λ is found exactly: the scores are sorted
-// once, the breakpoints λ = min_prob/s_j and λ = 1/s_j are searched by bisection over their sorted
-// order (O(log² n) evaluations of the piecewise-linear Σπ(λ) with prefix sums), and λ is solved in
-// closed form on the linear piece that contains `size`. If even λ → ∞ leaves Σπ < size (fewer
+// π_i = max{min_prob, min{1, λ s_i}} with Σ π_i = size. λ is found exactly by selection, not by an
+// iterative guess: Σπ(λ) is piecewise linear with breakpoints min_prob/s_j and 1/s_j; each round
+// evaluates it at the median breakpoint inside the current bracket (nth_element), halving the
+// breakpoints left, and retires rows whose class is settled (expected O(n) in all, no full sort);
+// on the final linear piece λ is solved in closed form. If even λ → ∞ leaves Σπ < size (fewer
 // positive scores than `size`), positive rows get 1 and zero-score rows share the rest equally
 // (the limit of adding a vanishing constant to every score).
 // Preconditions (throw std::invalid_argument otherwise): n ≥ 1, scores finite and ≥ 0,
