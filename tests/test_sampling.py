@@ -219,7 +219,7 @@ def test_horvitz_thompson_is_unbiased_with_correct_variance():
 
 @pytest.mark.parametrize("kind", ["lognormal", "ties", "adversarial_stride", "zeros"])
 def test_large_n_sample_bracket_path(kind):
-    """n > 131072 takes the sampled-bracket path; check it against the reference."""
+    """n ≥ 32768 takes the sampled-bracket path; check it against the reference."""
     rng = np.random.default_rng(zlib.crc32(kind.encode()))
     n = 150_000
     if kind == "lognormal":

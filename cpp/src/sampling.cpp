@@ -12,6 +12,9 @@ namespace pointvalue {
 namespace {
 
 constexpr idx kBlock = 1 << 16;  // rows per task: fixed by n, never by the thread count
+// Below this many rows a parallel region costs more than it saves (thread wake-up dominates,
+// badly so on an oversubscribed machine).
+constexpr idx kParallelMin = idx(1) << 18;
 
 [[noreturn]] void invalid(const std::string& what) { throw std::invalid_argument(what); }
 
@@ -62,7 +65,7 @@ void retire(std::vector<double>& W, double a, double L, double H, long double& C
 
 // λ with Σ_j clamp(λ t_j, a, 1) = target over the positive scores t (W, destroyed), given that
 // the sum exceeds target as λ → ∞ and does not at λ → 0. Selection, expected O(m):
-//  1. for large m, λ of a strided sample of 16384 rows (solved the same way) proposes a bracket
+//  1. for m ≥ 32768, λ of a strided sample of min(16384, m/8) rows (solved the same way) proposes a bracket
 //     λ_s·(1 ± 5%), checked on all rows in one pass (a side that fails is dropped);
 //  2. each round evaluates the sum at the median of the breakpoints (a/t, 1/t) inside the bracket
 //     (nth_element), which halves them, and retires rows whose class is settled;
@@ -70,9 +73,8 @@ void retire(std::vector<double>& W, double a, double L, double H, long double& C
 double solve_lambda(std::vector<double>& W, double a, long double target) {
   long double C = 0, S = 0;
   double L = 0, H = std::numeric_limits<double>::infinity();
-  constexpr std::size_t kSample = 16384;
-  if (W.size() > 8 * kSample) {
-    const std::size_t m = W.size(), stride = m / kSample;
+  if (W.size() >= 32768) {
+    const std::size_t m = W.size(), kSample = std::min<std::size_t>(16384, m / 8), stride = m / kSample;
     std::vector<double> sample(kSample);
     for (std::size_t j = 0; j < kSample; ++j) sample[j] = W[j * stride];
     const long double st = target * (long double)kSample / (long double)m;
@@ -135,7 +137,7 @@ double stream_uniform(std::uint64_t key, std::uint64_t row) {
 
 void stream_uniforms(std::uint64_t key, std::uint64_t offset, idx n, double* out) {
 #if defined(PV_HAVE_OPENMP)
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
 #endif
   for (idx i = 0; i < n; ++i) out[i] = stream_uniform(key, offset + std::uint64_t(i));
 }
@@ -146,7 +148,7 @@ std::vector<std::int64_t> poisson_sample(const double* prob, idx n, std::uint64_
   std::vector<std::vector<std::int64_t>> hits(std::size_t(std::max<idx>(blocks, 0)));
   bool bad = false;
 #if defined(PV_HAVE_OPENMP)
-#pragma omp parallel for schedule(dynamic, 1) reduction(|| : bad)
+#pragma omp parallel for schedule(dynamic, 1) reduction(|| : bad) if (n >= kParallelMin)
 #endif
   for (idx b = 0; b < blocks; ++b) {
     const idx r0 = b * kBlock, r1 = std::min(n, r0 + kBlock);
@@ -200,7 +202,7 @@ InclusionInfo inclusion_probabilities(const double* scores, idx n, double size, 
   if (double(m) + a * double(zeros) <= size) {
     const double zp = zeros > 0 ? std::min(1.0, (size - double(m)) / double(zeros)) : 1.0;
 #if defined(PV_HAVE_OPENMP)
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
 #endif
     for (idx i = 0; i < n; ++i) out[i] = scores[i] > 0.0 ? 1.0 : zp;
     return {std::numeric_limits<double>::infinity(), zp == a ? zeros : 0, m, zp};
@@ -210,7 +212,7 @@ InclusionInfo inclusion_probabilities(const double* scores, idx n, double size, 
   idx n_floor = 0, n_one = 0;
   const idx blocks = (n + kBlock - 1) / kBlock;
 #if defined(PV_HAVE_OPENMP)
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
 #endif
   for (idx b = 0; b < blocks; ++b) {
     const idx r1 = std::min(n, (b + 1) * kBlock);
