@@ -55,6 +55,18 @@ class _Params:
             setattr(self, key, value)
         return self
 
+    def __sklearn_tags__(self):
+        """scikit-learn ≥ 1.6 tags (scikit-learn is imported only when asked)."""
+        from sklearn.utils import InputTags, RegressorTags, Tags, TargetTags
+
+        regressor = getattr(self, "model", None) != "logistic"
+        return Tags(
+            estimator_type="regressor" if regressor else None,
+            target_tags=TargetTags(required=True),
+            regressor_tags=RegressorTags() if regressor else None,
+            input_tags=InputTags(),
+        )
+
     def __repr__(self):
         defaults = {p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()}
         shown = []
@@ -68,13 +80,40 @@ class _Params:
 def _as_design(X):
     """numpy/pandas → 2-D float array without copying float32/float64 C- or F-ordered data."""
     names = None
+    if X is None:
+        raise ValueError("X is None")
+    if hasattr(X, "tocsr") or hasattr(X, "toarray"):
+        raise TypeError("X is a sparse matrix: sparse input is not supported; pass a dense array")
+    if not hasattr(X, "columns"):
+        X = np.asarray(X)
+        if X.dtype == object:
+            try:
+                X = X.astype(np.float64)
+            except (TypeError, ValueError):
+                raise TypeError("X has dtype object with non-numeric entries") from None
+    if not hasattr(X, "columns") and X.ndim != 2:
+        raise ValueError(f"X must be 2-D, got shape {np.shape(X)}. Reshape your data, e.g. with "
+                         "X.reshape(-1, 1) for a single feature or X.reshape(1, -1) for a single sample")
     if hasattr(X, "columns") and hasattr(X, "to_numpy"):  # pandas DataFrame
         names = np.asarray([str(c) for c in X.columns], dtype=object)
         X = X.to_numpy()
-    X = as_float_array(X, "X", ndim=2)
+    X = as_float_array(X, "X", ndim=2, allow_empty=True)
+    if X.shape[1] == 0:
+        raise ValueError(f"X has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required.")
+    if X.shape[0] == 0:
+        raise ValueError(f"X has 0 sample(s) (shape={X.shape}) while a minimum of 1 is required.")
     if not (X.flags.c_contiguous or X.flags.f_contiguous):
         X = np.ascontiguousarray(X)
     return X, names
+
+
+def _not_fitted_error(msg):
+    try:
+        from sklearn.exceptions import NotFittedError
+    except ImportError:  # same bases as scikit-learn's
+        class NotFittedError(ValueError, AttributeError):
+            pass
+    return NotFittedError(msg)
 
 
 def _linear_predictor(X, coef, intercept):
@@ -316,7 +355,7 @@ class InfluenceSampler(_Params):
         if self.scores in ("leverage", "root_leverage") and self.approx not in ("exact", "sketch"):
             raise ValueError(f"approx must be 'exact' or 'sketch' for scores={self.scores!r}, got {self.approx!r}")
         if n < 3:
-            raise ValueError(f"X has {n} rows; subsampling needs at least 3")
+            raise ValueError(f"X has {n} rows (n_samples = {n}); subsampling needs at least 3")
         if self.pilot_size is None:
             pilot = min(n // 2, max(10 * (d + 1), int(size) // 4))
         else:
@@ -345,6 +384,8 @@ class InfluenceSampler(_Params):
         self
         """
         X, names = _as_design(X)
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
         y = as_float_array(np.asarray(y), "y", ndim=1, dtypes=(np.float64,))
         n, d = X.shape
         if y.shape[0] != n:
@@ -423,27 +464,75 @@ class InfluenceSampler(_Params):
 
     def _check_X(self, X):
         if not hasattr(self, "coef_"):
-            raise RuntimeError(f"this {type(self).__name__} is not fitted yet; call fit(X, y) first")
+            raise _not_fitted_error(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with appropriate "
+                "arguments before using this estimator."
+            )
         X, _ = _as_design(X)
         if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} columns but the sampler was fitted with {self.n_features_in_}")
+            raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                             f"{self.n_features_in_} features as input")
         return X
 
-    def decision_function(self, X):
-        """Linear predictor ``X @ coef_ + intercept_``."""
+    def _linear(self, X):
         return _linear_predictor(self._check_X(X), self.coef_, self.intercept_)
 
     def predict(self, X):
-        """Predictions of the weighted refit: the linear predictor (ols, quantile), the mean
-        ``exp(η)`` (poisson), or the class 0/1 (logistic; see :meth:`predict_proba`)."""
-        eta = self.decision_function(X)
+        """Predictions of the weighted refit.
+
+        Parameters
+        ----------
+        X : array_like of shape (n, d)
+
+        Returns
+        -------
+        numpy.ndarray of shape (n,)
+            The linear predictor (ols, quantile), the mean ``exp(η)`` (poisson) or the class 0/1
+            (logistic; see :meth:`predict_proba`).
+        """
+        eta = self._linear(X)
         if self.model == "logistic":
             return (eta > 0).astype(np.float64)
         return _mean(self.model, eta)
 
-    def predict_proba(self, X):
-        """Class probabilities ``[1 − p, p]`` (logistic only)."""
+    @property
+    def decision_function(self):
+        """Linear predictor ``X @ coef_ + intercept_`` (logistic only, as in scikit-learn)."""
+        if self.model != "logistic":
+            raise AttributeError("decision_function is only available for model='logistic'")
+        return self._linear
+
+    @property
+    def predict_proba(self):
+        """Class probabilities ``[1 − p, p]`` of shape (n, 2) (logistic only)."""
         if self.model != "logistic":
             raise AttributeError("predict_proba is only available for model='logistic'")
-        p = _mean("logistic", self.decision_function(X))
-        return np.column_stack([1 - p, p])
+
+        def predict_proba(X):
+            p = _mean("logistic", self._linear(X))
+            return np.column_stack([1 - p, p])
+
+        return predict_proba
+
+    def score(self, X, y, sample_weight=None):
+        """R² of :meth:`predict` (accuracy for logistic), as scikit-learn's mixins define it.
+
+        Parameters
+        ----------
+        X : array_like of shape (n, d)
+        y : array_like of shape (n,)
+        sample_weight : array_like of shape (n,), optional
+
+        Returns
+        -------
+        float
+        """
+        pred = self.predict(X)
+        y = as_float_array(np.asarray(y), "y", ndim=1, dtypes=(np.float64,))
+        w = np.ones_like(y) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        if self.model == "logistic":
+            return float(np.average(pred == y, weights=w))
+        ybar = np.average(y, weights=w)
+        ss_tot = np.sum(w * (y - ybar) ** 2)
+        ss_res = np.sum(w * (y - pred) ** 2)
+        return float(1 - ss_res / ss_tot) if ss_tot > 0 else (1.0 if ss_res == 0 else 0.0)
