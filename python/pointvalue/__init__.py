@@ -3,18 +3,24 @@
 Fast C++ kernels (Eigen, OpenMP) behind a scikit-learn-style API:
 
 * transforms and sketches: :func:`fwht`, :func:`srht`, :func:`leverage_scores`;
+* GLM solvers and influence: :func:`fit_glm`, :func:`influence_scores`;
 """
 
 from ._config import config, show_config
+from .glm import GLMFit, fit_glm
+from .influence import influence_scores
 from .leverage import leverage_scores
 from .transform import fwht, fwht_inplace, srht
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "GLMFit",
     "config",
+    "fit_glm",
     "fwht",
     "fwht_inplace",
+    "influence_scores",
     "leverage_scores",
     "show_config",
     "srht",
