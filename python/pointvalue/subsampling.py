@@ -215,7 +215,8 @@ def subsampling_scores(X, y, coef, intercept=0.0, *, scores="influence", model="
     if scores == "squared_residual":
         return r * r
     # gradient (Zhu 2016): |per-row gradient factor| · ‖(x_i, 1)‖
-    g = np.where(r < 0, 1.0 - tau, tau) if model == "quantile" else np.abs(r)
+    # quantile: |ρ'_τ(r)| (τ above, 1 − τ below, 0 for an exact zero: the minimum-norm subgradient)
+    g = np.where(r < 0, 1.0 - tau, np.where(r > 0, tau, 0.0)) if model == "quantile" else np.abs(r)
     return g * np.sqrt(_row_sq_norms(X) + float(fit_intercept))
 
 
@@ -292,8 +293,10 @@ class InfluenceSampler(_Params):
 
     Notes
     -----
-    Memory: the scores are computed on the full `X` as given (float32 or float64, C or F order, no
-    copy); only the pilot and the sample are gathered (as float64). ``scores="leverage"`` and
+    Memory: the scores are computed on the full `X` as given (float64 C or F order: no copy); only
+    the pilot and the sample are gathered (as float64). Residual-based designs read float32 `X` in
+    blocks without a full copy; ``scores="influence"`` on float32 `X` converts it once to float64
+    (the influence kernels are float64) and says so with a ``UserWarning``. ``"leverage"`` and
     ``"root_leverage"`` with ``fit_intercept=True`` build one float64 copy of the design with a
     column of ones.
 
@@ -400,6 +403,15 @@ class InfluenceSampler(_Params):
         pint = float(pilot_fit.intercept) if self.fit_intercept else 0.0
 
         # 2. size measure on the rows outside the pilot (computed in one pass over all rows)
+        if X.dtype == np.float32 and self.scores in ("influence", "leverage", "root_leverage"):
+            import warnings
+
+            warnings.warn(
+                f"scores={self.scores!r} on float32 X: the influence/leverage kernels work in float64, "
+                f"so X is converted once ({n * d * 8 / 1e6:.0f} MB); the residual-based designs "
+                "('gradient', 'abs_residual', ...) read float32 X in blocks without a copy",
+                UserWarning, stacklevel=2,
+            )
         s = subsampling_scores(X, y, pcoef, pint, scores=self.scores, model=self.model,
                                target=self.target, approx=self.approx, tau=self.tau, l2=self.l2,
                                fit_intercept=bool(self.fit_intercept), random_state=rng)
