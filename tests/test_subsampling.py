@@ -286,3 +286,14 @@ if parametrize_with_checks is not None:
     @_checks
     def test_sklearn_estimator_checks(estimator, check):
         check(estimator)
+
+
+def test_single_nonfinite_value_is_caught(rng):
+    X, y = gaussian(rng, n=3000, d=3)
+    for bad in (np.nan, np.inf, -np.inf):
+        Xb = X.copy()
+        Xb[1234, 2] = bad
+        with pytest.raises(ValueError, match="X contains NaN or infinite"):
+            pv.InfluenceSampler(size=200).fit(Xb, y)
+    big = np.full((3000, 3), 1e308) * rng.choice([-1.0, 1.0], (3000, 3))  # sum overflows: exact check
+    assert pv.subsampling_scores(big, y, np.zeros(3), scores="uniform").shape == (3000,)

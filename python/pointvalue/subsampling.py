@@ -97,7 +97,9 @@ def _as_design(X):
     if hasattr(X, "columns") and hasattr(X, "to_numpy"):  # pandas DataFrame
         names = np.asarray([str(c) for c in X.columns], dtype=object)
         X = X.to_numpy()
-    X = as_float_array(X, "X", ndim=2, allow_empty=True)
+    X = as_float_array(X, "X", ndim=2, allow_empty=True, finite=False)
+    if not _all_finite(X):
+        raise ValueError("X contains NaN or infinite values")
     if X.shape[1] == 0:
         raise ValueError(f"X has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required.")
     if X.shape[0] == 0:
@@ -105,6 +107,16 @@ def _as_design(X):
     if not (X.flags.c_contiguous or X.flags.f_contiguous):
         X = np.ascontiguousarray(X)
     return X, names
+
+
+def _all_finite(X) -> bool:
+    """One summing pass, no n×d temporary: NaN/±inf always make the sum non-finite; only when it
+    is (or overflows) are the rows checked exactly, block by block."""
+    with np.errstate(all="ignore"):
+        total = X.sum(dtype=np.float64)
+    if np.isfinite(total):
+        return True
+    return all(np.isfinite(X[r0:r0 + _BLOCK]).all() for r0 in range(0, X.shape[0], _BLOCK))
 
 
 def _not_fitted_error(msg):
