@@ -77,8 +77,10 @@ class _Params:
         return f"{type(self).__name__}({', '.join(shown)})"
 
 
-def _as_design(X):
-    """numpy/pandas → 2-D float array without copying float32/float64 C- or F-ordered data."""
+def _as_design(X, check_finite=True):
+    """numpy/pandas → 2-D float array without copying float32/float64 C- or F-ordered data.
+
+    ``check_finite=False`` leaves the NaN/inf check to a callee that makes it anyway."""
     names = None
     if X is None:
         raise ValueError("X is None")
@@ -98,7 +100,7 @@ def _as_design(X):
         names = np.asarray([str(c) for c in X.columns], dtype=object)
         X = X.to_numpy()
     X = as_float_array(X, "X", ndim=2, allow_empty=True, finite=False)
-    if not _all_finite(X):
+    if check_finite and not _all_finite(X):
         raise ValueError("X contains NaN or infinite values")
     if X.shape[1] == 0:
         raise ValueError(f"X has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required.")
@@ -398,7 +400,8 @@ class InfluenceSampler(_Params):
         -------
         self
         """
-        X, names = _as_design(X)
+        # scores="influence": pv.influence_scores checks every value of X (one pass saved here)
+        X, names = _as_design(X, check_finite=self.scores != "influence")
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
         y = as_float_array(np.asarray(y), "y", ndim=1, dtypes=(np.float64,))
