@@ -283,6 +283,7 @@ if parametrize_with_checks is not None:
         _checks = parametrize_with_checks([pv.InfluenceSampler(size=30, random_state=0)],
                                           expected_failed_checks=_expected_failures)
 
+    @pytest.mark.filterwarnings("ignore:scores='influence' on float32 X:UserWarning")
     @_checks
     def test_sklearn_estimator_checks(estimator, check):
         check(estimator)
