@@ -12,4 +12,6 @@ PYBIND11_MODULE(PV_MODULE_NAME, m) {
   bind_config(m);
   bind_fwht(m);
   bind_sketch(m);
+  bind_sampling(m);
+  bind_glm(m);
 }

@@ -10,4 +10,6 @@ namespace pointvalue::bindings {
 void bind_config(py::module_& m);
 void bind_fwht(py::module_& m);
 void bind_sketch(py::module_& m);
+void bind_sampling(py::module_& m);
+void bind_glm(py::module_& m);
 }  // namespace pointvalue::bindings
