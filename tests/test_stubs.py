@@ -24,3 +24,17 @@ def test_config_reports_the_build():
     assert cfg["isa_variant"] in {"baseline", "x86_64_v3", "x86_64_v4"}
     assert isinstance(cfg["openmp"], bool) and cfg["max_threads"] >= 1
     assert cfg["eigen"].startswith("3.4")
+
+
+def test_every_compiled_name_has_a_stub():
+    """stubtest skips names the stub lacks (they look imported), so check completeness here."""
+    import ast
+    from pathlib import Path
+
+    from pointvalue import _core
+
+    stub = ast.parse((Path(_core.__file__).with_suffix(".pyi")).read_text())
+    declared = {n.name for n in stub.body if isinstance(n, ast.FunctionDef)}
+    declared |= {n.target.id for n in stub.body if isinstance(n, ast.AnnAssign)}
+    public = {n for n in dir(_core) if not n.startswith("_")}
+    assert public - declared == set()
