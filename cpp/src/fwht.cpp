@@ -22,7 +22,7 @@ using vec_t = typename Vec<T>::type;
 // every team thread, which on a busy machine can exceed the whole transform.
 constexpr idx kParallelMinElems = idx(1) << 19;
 
-// Minimum bytes per row of a strided (gathered) chunk: long enough runs for the prefetchers.
+// Minimum bytes per row of a strided chunk: long enough runs for the prefetchers.
 constexpr idx kStridedChunkBytes = 2048;
 
 // Butterfly levels at distances 1, 2, 4 (in units of the row stride) across eight registers.
@@ -165,42 +165,24 @@ void interleaved_pass(T* data, int log2rows, idx width, int first, int levels, b
   const idx chunks = (wide + chunk - 1) / chunk;
   const idx items = groups * chunks;
   const idx group_stride = group_rows * wide;
-  // A chunk narrower than its rows is strided by a power of two, which maps every row to the
-  // same few cache sets; such chunks are gathered into a contiguous buffer first.
-  const bool gather = chunk < wide;
 #if defined(PV_HAVE_OPENMP)
-#pragma omp parallel if (parallel && items > 1)
+#pragma omp parallel for schedule(static) if (parallel && items > 1)
 #endif
-  {
-    std::vector<T> buffer(gather ? std::size_t(group_rows * chunk) : 0);
-#if defined(PV_HAVE_OPENMP)
-#pragma omp for schedule(static)
-#endif
-    for (idx it = 0; it < items; ++it) {
-      const idx g = it / chunks, c = it % chunks;
-      T* base = data + g * group_stride + c * chunk;
-      const idx w = std::min(chunk, wide - c * chunk);
-      if (gather) {
-        T* buf = buffer.data();
-        for (idx r = 0; r < group_rows; ++r) std::copy_n(base + r * wide, w, buf + r * w);
-        group_levels(buf, w, levels, w, in_vector_first);
-        if (scale != T(1)) scale_rows(buf, w, group_rows, w, scale);
-        for (idx r = 0; r < group_rows; ++r) std::copy_n(buf + r * w, w, base + r * wide);
-      } else {
-        group_levels(base, wide, levels, w, in_vector_first);
-        if (scale != T(1)) scale_rows(base, wide, group_rows, w, scale);
-      }
-    }
+  for (idx it = 0; it < items; ++it) {
+    const idx g = it / chunks, c = it % chunks;
+    T* base = data + g * group_stride + c * chunk;
+    const idx w = std::min(chunk, wide - c * chunk);
+    group_levels(base, wide, levels, w, in_vector_first);
+    if (scale != T(1)) scale_rows(base, wide, group_rows, w, scale);
   }
 }
-
-// Minimum bytes per row of a strided (gathered) chunk: long enough runs for the prefetchers.
 
 template <class T>
 void interleaved_all(T* data, int log2rows, idx width, bool parallel, T scale,
                      bool in_vector_first) {
   // The first pass works on contiguous blocks and takes as many levels as fit in a cache block;
-  // later passes gather strided chunks, keeping each gathered row at least kStridedChunkBytes.
+  // later passes work on strided chunks whose rows are at least kStridedChunkBytes long, so the
+  // prefetchers see long runs.
   const idx row_bytes = std::max<idx>(width * idx(sizeof(T)), 64);
   const int first_levels = std::min(log2rows, max_levels_per_pass(row_bytes));
   interleaved_pass(data, log2rows, width, 0, first_levels, parallel,
