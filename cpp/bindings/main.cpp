@@ -7,4 +7,5 @@ PYBIND11_MODULE(PV_MODULE_NAME, m) {
   bind_config(m);
   bind_fwht(m);
   bind_sketch(m);
+  bind_refit(m);
 }
