@@ -8,4 +8,5 @@ PYBIND11_MODULE(PV_MODULE_NAME, m) {
   bind_fwht(m);
   bind_sketch(m);
   bind_powerlaw(m);
+  bind_refit(m);
 }

@@ -11,4 +11,5 @@ void bind_config(py::module_& m);
 void bind_fwht(py::module_& m);
 void bind_sketch(py::module_& m);
 void bind_powerlaw(py::module_& m);
+void bind_refit(py::module_& m);
 }  // namespace pointvalue::bindings
