@@ -158,7 +158,7 @@ class PointProblem {
         const double B = Bm_(b, a), C = Cm_(b, a);
         double f = kInf;
         if (C > 0 && std::isfinite(A[b]) && std::isfinite(B) && std::isfinite(C))
-          f = std::log(std::max(A[b] - B * B / C, A[b] * 1e-24));
+          f = std::max(A[b] - B * B / C, A[b] * 1e-24);  // S: same order as f = ½ log S
         F_(b, a) = f;
       }
     // Local minima (ties broken toward the lower index), best first.
@@ -195,54 +195,75 @@ class PointProblem {
 
   // Profile f on a fine uniform grid of one coordinate (dim 0: α, dim 1: β) with the other held at
   // `fixed`, plus at `x_ref` itself. Returns the grid argmin in *x_best and its f minus f(x_ref),
-  // both from the same (moment) formula so that the comparison is like for like.
+  // both from the same (moment) formula so that the comparison is like for like. The sums for all
+  // grid values are matrix-vector products over powers built by recurrence (three exp passes).
   double scan(int dim, double fixed, double x_ref, int grid, const PowerLawOptions& opt,
               double* x_best) {
     const idx n = n_;
     const double lo = dim == 0 ? opt.alpha_lo : opt.beta_lo;
     const double hi = dim == 0 ? opt.alpha_hi : opt.beta_hi;
     const double h = grid > 1 ? (hi - lo) / (grid - 1) : 0.0;
+    const double sgn = dim == 0 ? -1.0 : 1.0;  // m = e^{−αv}, w = e^{βv}
     Eigen::Map<const Eigen::ArrayXd> v(v_.data(), n), d(d_.data(), n);
-    Eigen::Map<Eigen::ArrayXd> q(e1_.data(), n), p(e2_.data(), n);
-    // Powers of the scanned coordinate: p = e^{±x v} advanced by q = e^{±h v}.
-    const double sgn = dim == 0 ? -1.0 : 1.0;
-    auto f_at = [&](const Eigen::ArrayXd& pw, const Eigen::ArrayXd& fx) {
-      // dim 0: pw = m = e^{−αv}, fx = w; dim 1: pw = w, fx = m.
-      double A, B, C;
-      if (dim == 0) {
-        A = (fx * d.square()).sum();
-        B = (fx * pw * d).sum();
-        C = (fx * pw.square()).sum();
-      } else {
-        A = (pw * d.square()).sum();
-        B = (pw * fx * d).sum();
-        C = (pw * fx.square()).sum();
-      }
-      if (!(C > 0) || !std::isfinite(A) || !std::isfinite(B) || !std::isfinite(C)) return kInf;
-      return std::log(std::max(A - B * B / C, A * 1e-24));
-    };
-    tmp_fixed_ = dim == 0 ? (fixed * v).exp() : (-fixed * v).exp();
-    tmp_pow_ = (sgn * x_ref * v).exp();
-    const double f_ref = f_at(tmp_pow_, tmp_fixed_);
+    Eigen::Map<Eigen::ArrayXd> q(e1_.data(), n), fx(e2_.data(), n);
+    P_.resize(n, grid + 1);  // last column: x_ref
+    P_.col(0) = (sgn * lo * v).exp().matrix();
     q = (sgn * h * v).exp();
-    tmp_pow_ = (sgn * lo * v).exp();
-    double f_best = kInf;
-    *x_best = x_ref;
-    for (int i = 0; i < grid; ++i) {
-      if (i > 0) tmp_pow_ *= q;
-      const double f = f_at(tmp_pow_, tmp_fixed_);
-      if (f < f_best) {
-        f_best = f;
+    for (int i = 1; i < grid; ++i) P_.col(i) = (P_.col(i - 1).array() * q).matrix();
+    P_.col(grid) = (sgn * x_ref * v).exp().matrix();
+    R3_.resize(n, 3);
+    Eigen::Vector3d ABC[1];
+    Eigen::MatrixXd& out = S3_;
+    if (dim == 0) {
+      fx = (fixed * v).exp();  // w
+      R3_.col(0) = (fx * d).matrix();  // u = w d
+      R3_.col(1) = fx.matrix();
+      const double A = (fx * d.square()).sum();
+      // B_i = Σ u m_i, C_i = Σ w m_i²
+      out.resize(grid + 1, 2);
+      out.col(0).noalias() = P_.transpose() * R3_.col(0);
+      P_ = P_.array().square();
+      out.col(1).noalias() = P_.transpose() * R3_.col(1);
+      double f_best = kInf, f_ref = kInf;
+      for (int i = 0; i <= grid; ++i) {
+        const double B = out(i, 0), C = out(i, 1);
+        double S = kInf;
+        if (C > 0 && std::isfinite(A) && std::isfinite(B) && std::isfinite(C))
+          S = std::max(A - B * B / C, A * 1e-24);
+        if (i == grid) {
+          f_ref = S;
+        } else if (S < f_best) {
+          f_best = S;
+          *x_best = lo + i * h;
+        }
+      }
+      (void)ABC;
+      return (f_best < kInf && f_ref < kInf) ? 0.5 * std::log(f_best / f_ref) : 0.0;
+    }
+    fx = (-fixed * v).exp();  // m
+    R3_.col(0) = d.square().matrix();
+    R3_.col(1) = (d * fx).matrix();
+    R3_.col(2) = fx.square().matrix();
+    out.noalias() = P_.transpose() * R3_;  // (grid+1) × 3: A, B, C per β
+    double f_best = kInf, f_ref = kInf;
+    for (int i = 0; i <= grid; ++i) {
+      const double A = out(i, 0), B = out(i, 1), C = out(i, 2);
+      double S = kInf;
+      if (C > 0 && std::isfinite(A) && std::isfinite(B) && std::isfinite(C))
+        S = std::max(A - B * B / C, A * 1e-24);
+      if (i == grid) {
+        f_ref = S;
+      } else if (S < f_best) {
+        f_best = S;
         *x_best = lo + i * h;
       }
     }
-    (void)p;
-    return 0.5 * (f_best - f_ref);
+    return (f_best < kInf && f_ref < kInf) ? 0.5 * std::log(f_best / f_ref) : 0.0;
   }
 
  private:
   Eigen::MatrixXd E1_, E2_, U_, Bm_, Cm_, F_;
-  Eigen::ArrayXd tmp_fixed_, tmp_pow_;
+  Eigen::MatrixXd P_, R3_, S3_;
   std::vector<int> order_;
   idx n_ = 0;
   double ubar_ = 0, scale_ = 1;

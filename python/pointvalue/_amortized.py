@@ -179,7 +179,7 @@ def _fit_amortized(contrib, point, k, delta, pts, counts, r2, *, X, y, bounds, r
     # Pooled fit of all usable samples: the output layer starts there.
     pooled = _core.fit_powerlaw(np.array([0, int(sel.sum())], dtype=np.int64), v_all[sel].copy(),
                                 dsc_all[sel].copy(), np.zeros((0, 2)), lo_a, hi_a, lo_b, hi_b,
-                                16, 16, 2, 64, 100, 1e-10)
+                                16, 16, 2, 32, 100, 1e-10)
     a0 = float(pooled["alpha"][0]) if np.isfinite(pooled["alpha"][0]) else 0.5 * (lo_a + hi_a)
     b0 = float(pooled["beta"][0]) if np.isfinite(pooled["beta"][0]) else 0.5 * (lo_b + hi_b)
     c0 = float(pooled["c"][0]) if np.isfinite(pooled["c"][0]) and pooled["c"][0] != 0 else 1e-3

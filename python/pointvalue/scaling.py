@@ -59,9 +59,15 @@ def _as_contributions(contrib, name="contrib"):
 
 
 def _group_points(point):
-    """Stable sort order by point, the distinct points and CSR offsets."""
-    order = np.argsort(point, kind="stable")
-    pts, counts = np.unique(point[order], return_counts=True)
+    """Stable sort order by point (None when already sorted), the distinct points, CSR offsets."""
+    if np.all(point[1:] >= point[:-1]):
+        order = None
+        starts = np.flatnonzero(np.concatenate([[True], point[1:] != point[:-1]]))
+        pts = point[starts]
+        counts = np.diff(np.append(starts, len(point)))
+    else:
+        order = np.argsort(point, kind="stable")
+        pts, counts = np.unique(point[order], return_counts=True)
     offsets = np.zeros(len(pts) + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     return order, pts, offsets
@@ -160,7 +166,7 @@ class ScalingLaws:
         self.sigma = np.asarray(sigma, dtype=np.float64)
         self.beta = np.asarray(beta, dtype=np.float64)
         self.nll = np.asarray(nll, dtype=np.float64)
-        self.r2 = np.asarray(r2, dtype=np.float64)
+        self._r2 = None if r2 is None else np.asarray(r2, dtype=np.float64)
         self.status = np.asarray(status, dtype=np.int8)
         self.n_samples = np.asarray(n_samples, dtype=np.int64)
         self.method = method
@@ -169,6 +175,16 @@ class ScalingLaws:
 
     def __len__(self) -> int:
         return len(self.point)
+
+    @property
+    def r2(self) -> np.ndarray:
+        """Per-point R² of the log-linear trend (computed on first use from the samples)."""
+        if self._r2 is None:
+            if self.contributions is None:
+                self._r2 = np.full(len(self.point), np.nan)
+            else:
+                self._r2 = _log_fit(self.contributions, self.point)[1]
+        return self._r2
 
     def __repr__(self) -> str:
         ok = int(np.sum(self.status == 0))
@@ -413,7 +429,7 @@ def fit_scaling_laws(
     max_iter: int = 100,
     grid=(16, 16),
     n_candidates: int = 2,
-    scan_grid: int = 64,
+    scan_grid: int = 32,
     hidden=(128, 128),
     max_epochs: int = 300,
     patience: int = 20,
@@ -463,7 +479,7 @@ def fit_scaling_laws(
         Screening grid over (α, β) (mle).
     n_candidates : int, default 2
         Newton starts from the best local minima of the grid (mle, ≤ 8).
-    scan_grid : int, default 64
+    scan_grid : int, default 32
         Points of the verification scans (mle; 0 disables them).
     hidden : tuple of int, default (128, 128)
         Hidden layer widths (amortized), as the reference.
@@ -499,7 +515,6 @@ def fit_scaling_laws(
     b_lo, b_hi = _check_bounds(beta_bounds, "beta_bounds")
     order, pts, offsets = _group_points(point)
     counts = np.diff(offsets)
-    alpha_log, r2, _, finite_pt, groups = _log_fit(contrib, pts)
 
     if method == "mle":
         max_iter = as_int(max_iter, "max_iter", minimum=1)
@@ -508,17 +523,18 @@ def fit_scaling_laws(
         scan_grid = as_int(scan_grid, "scan_grid", minimum=0)
         res = _core.fit_powerlaw(
             offsets,
-            np.log(k[order].astype(np.float64)),
-            np.ascontiguousarray(delta[order]),
+            np.log(k if order is None else k[order], dtype=np.float64),
+            delta if order is None else delta[order],
             np.array([[1.0, 2.0]]) if n_candidates == 0 else np.zeros((0, 2)),
             a_lo, a_hi, b_lo, b_hi, ga, gb, n_candidates, scan_grid, max_iter, 1e-10,
         )
-        return ScalingLaws(pts, res["c"], res["alpha"], res["sigma"], res["beta"], res["nll"], r2,
+        return ScalingLaws(pts, res["c"], res["alpha"], res["sigma"], res["beta"], res["nll"], None,
                            res["status"], counts, "mle", contrib,
                            info={"n_iter": res["n_iter"], "alpha_bounds": (a_lo, a_hi),
                                  "beta_bounds": (b_lo, b_hi)})
 
     if method == "log":
+        alpha_log, r2, _, finite_pt, groups = _log_fit(contrib, pts)
         gp, gk, gm, gn, pos = groups
         a = alpha_log
         okpos = np.isfinite(a[pos]) & np.isfinite(gm)
@@ -542,7 +558,7 @@ def fit_scaling_laws(
     from ._amortized import fit_amortized
 
     return fit_amortized(
-        contrib, point, k, delta, pts, counts, r2, X=X, y=y, bounds=(a_lo, a_hi, b_lo, b_hi),
+        contrib, point, k, delta, pts, counts, None, X=X, y=y, bounds=(a_lo, a_hi, b_lo, b_hi),
         random_state=random_state, progress=progress, hidden=hidden, max_epochs=max_epochs,
         patience=patience, learning_rate=learning_rate, batch_size=batch_size,
         validation_fraction=validation_fraction, weight_decay=weight_decay,

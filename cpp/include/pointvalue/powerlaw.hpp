@@ -37,7 +37,7 @@ struct PowerLawOptions {
   int grid_alpha = 16;  // screening grid over the box (uniform, endpoints included)
   int grid_beta = 16;
   int n_candidates = 3;  // Newton runs from this many best local minima of the grid (≤ 8)
-  int scan_grid = 64;   // verification scans along α and β through the optimum (0: none)
+  int scan_grid = 32;   // verification scans along α and β through the optimum (0: none)
   int max_iter = 100;   // Newton iterations per start
   double gtol = 1e-10;  // on the projected gradient of f = ½ log S (f is O(1), scale-free)
 };
