@@ -447,3 +447,31 @@ def test_cli_demo_small_run(tmp_path):
     text = (out / "summary.md").read_text()
     assert "held-out check" in text and "α quantiles" in text
     assert (out / "figure1.png").stat().st_size > 1000
+
+
+def test_alpha_standard_errors_match_the_observed_information(mixed_set, rng):
+    laws = pv.fit_scaling_laws(mixed_set)
+    h = 1e-4
+    checked = 0
+    for j in range(0, len(laws), 5):
+        a, b = laws.alpha[j], laws.beta[j]
+        if not (0.05 < a < E2 - 0.05 and 0.05 < b < E2 - 0.05) or not np.isfinite(laws.alpha_se[j]):
+            continue
+        sel = mixed_set.point == laws.point[j]
+        k, d = mixed_set.k[sel], mixed_set.delta[sel]
+        f = lambda x, y: profile(x, y, k, d)[2]  # noqa: E731
+        H = np.array([
+            [f(a + h, b) - 2 * f(a, b) + f(a - h, b),
+             (f(a + h, b + h) - f(a + h, b - h) - f(a - h, b + h) + f(a - h, b - h)) / 4],
+            [0, f(a, b + h) - 2 * f(a, b) + f(a, b - h)]]) / h**2
+        H[1, 0] = H[0, 1]
+        cov = np.linalg.inv(H)
+        np.testing.assert_allclose(laws.alpha_se[j], np.sqrt(cov[0, 0]), rtol=2e-3)
+        np.testing.assert_allclose(laws.beta_se[j], np.sqrt(cov[1, 1]), rtol=2e-3)
+        checked += 1
+    assert checked >= 5
+    # coverage on simulated data: |α̂ − α| / se ≲ 2 for most points
+    contrib, truth = simulate(400, 100, rng, noise=(0.1, 0.5))
+    laws = pv.fit_scaling_laws(contrib)
+    z = np.abs(laws.alpha - truth["alpha"]) / laws.alpha_se
+    assert 0.85 < np.mean(z[np.isfinite(z)] < 1.96) < 0.99

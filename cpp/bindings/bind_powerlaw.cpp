@@ -49,12 +49,12 @@ py::dict fit_powerlaw_py(i64 offsets, f64 logk, f64 delta, f64 starts, double al
   opt.scan_grid = scan_grid;
   opt.max_iter = max_iter;
   opt.gtol = gtol;
-  py::array_t<double> c(np), alpha(np), sigma(np), beta(np), nll(np);
+  py::array_t<double> c(np), alpha(np), sigma(np), beta(np), nll(np), alpha_se(np), beta_se(np);
   py::array_t<std::int64_t> n_iter(np);
   py::array_t<std::int8_t> status(np);
   PowerLawResult res{c.mutable_data(),     alpha.mutable_data(), sigma.mutable_data(),
-                     beta.mutable_data(),  nll.mutable_data(),   n_iter.mutable_data(),
-                     status.mutable_data()};
+                     beta.mutable_data(),  nll.mutable_data(),   alpha_se.mutable_data(),
+                     beta_se.mutable_data(), n_iter.mutable_data(), status.mutable_data()};
   const auto* o = offsets.data();
   const double* lk = logk.data();
   const double* dl = delta.data();
@@ -70,6 +70,8 @@ py::dict fit_powerlaw_py(i64 offsets, f64 logk, f64 delta, f64 starts, double al
   d["sigma"] = sigma;
   d["beta"] = beta;
   d["nll"] = nll;
+  d["alpha_se"] = alpha_se;
+  d["beta_se"] = beta_se;
   d["n_iter"] = n_iter;
   d["status"] = status;
   return d;

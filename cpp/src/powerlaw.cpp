@@ -436,6 +436,7 @@ void fit_powerlaw_batch(const std::int64_t* offsets, idx n_points, const double*
       const double* dl = delta + b;
       out.n_iter[j] = 0;
       const Check chk = check_point(lk, dl, n);
+      out.alpha_se[j] = out.beta_se[j] = kNaN;
       if (chk != Check::kOk) {
         out.alpha[j] = out.beta[j] = out.nll[j] = kNaN;
         out.c[j] = out.sigma[j] = chk == Check::kAllZero ? 0.0 : kNaN;
@@ -484,6 +485,14 @@ void fit_powerlaw_batch(const std::int64_t* offsets, idx n_points, const double*
       }
       out.alpha[j] = best.alpha;
       out.beta[j] = best.beta;
+      {
+        // Observed information of (α, β): n · ∇²f (f = NLL / n up to a constant).
+        const double nn = double(n), a = nn * best.ev.H[0][0], b = nn * best.ev.H[0][1],
+                     e = nn * best.ev.H[1][1], det = a * e - b * b;
+        const bool pd = a > 0 && e > 0 && det > 0 && std::isfinite(det);
+        out.alpha_se[j] = pd ? std::sqrt(e / det) : kNaN;
+        out.beta_se[j] = pd ? std::sqrt(a / det) : kNaN;
+      }
       finish(prob, best.alpha, best.beta, best.ev, out.c + j, out.sigma + j, out.nll + j);
       out.status[j] = best.converged ? kPowerLawOk : kPowerLawNotConverged;
     }

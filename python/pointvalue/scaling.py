@@ -153,13 +153,18 @@ class ScalingLaws:
         4 not converged. Parameters of points with status 1 and 3 are NaN.
     n_samples : numpy.ndarray of int64
         Samples per point.
+    alpha_se, beta_se : numpy.ndarray of float64
+        ``"mle"`` only (NaN otherwise): asymptotic standard errors of α and β from the inverse
+        observed information of the profile likelihood at the estimate (NaN where that Hessian
+        is not positive definite). Large values flag points whose α the samples do not pin
+        down (noise-dominated points often land on a bound).
     method : str
     contributions : Contributions or None
         The samples the laws were fitted to (kept for :meth:`plot`).
     """
 
     def __init__(self, point, c, alpha, sigma, beta, nll, r2, status, n_samples, method,
-                 contributions=None, info=None):
+                 contributions=None, info=None, alpha_se=None, beta_se=None):
         self.point = np.asarray(point, dtype=np.int64)
         self.c = np.asarray(c, dtype=np.float64)
         self.alpha = np.asarray(alpha, dtype=np.float64)
@@ -169,6 +174,9 @@ class ScalingLaws:
         self._r2 = None if r2 is None else np.asarray(r2, dtype=np.float64)
         self.status = np.asarray(status, dtype=np.int8)
         self.n_samples = np.asarray(n_samples, dtype=np.int64)
+        nan = np.full(len(self.point), np.nan)
+        self.alpha_se = nan if alpha_se is None else np.asarray(alpha_se, dtype=np.float64)
+        self.beta_se = nan.copy() if beta_se is None else np.asarray(beta_se, dtype=np.float64)
         self.method = method
         self.contributions = contributions
         self.info = dict(info or {})
@@ -245,6 +253,8 @@ class ScalingLaws:
                 "sigma": self.sigma,
                 "beta": self.beta,
                 "nll": self.nll,
+                "alpha_se": self.alpha_se,
+                "beta_se": self.beta_se,
                 "r2": self.r2,
                 "n_samples": self.n_samples,
                 "status": self.status_name,
@@ -314,7 +324,7 @@ class ScalingLaws:
             fitting samples are used (optimistic: in-sample).
         n_lines : int, default 5
             Points drawn in the top panel, at evenly spaced quantiles of α (among points with
-            status ok and c > 0).
+            status ok and c > 0, and with ``alpha_se < 0.5`` when enough points have one).
         n_bins : int, default 12
             Empirical means in the top panel are averaged over this many log-spaced bins of k.
         fig : matplotlib.figure.Figure, optional
@@ -336,6 +346,11 @@ class ScalingLaws:
         ax_r2 = fig.add_subplot(gs[1, 1])
 
         ok = (self.status == 0) & (self.c > 0) & np.isfinite(self.alpha)
+        precise = ok & (self.alpha_se < 0.5)
+        note = ""
+        if precise.sum() >= max(1, n_lines):
+            ok = precise
+            note = ", se(α) < 0.5"
         cmap = matplotlib.colormaps["viridis"]
         contrib = self.contributions
         if ok.any() and contrib is not None:
@@ -365,8 +380,8 @@ class ScalingLaws:
             ax_top.legend(fontsize=8, loc="lower left")
         ax_top.set_xlabel("log k (dataset size)")
         ax_top.set_ylabel("log |ψ_k| (expected marginal contribution)")
-        ax_top.set_title("Individualized scaling laws: points across α quantiles "
-                         "(dots: empirical means, lines: c/k^α)")
+        ax_top.set_title(f"Individualized scaling laws: points across α quantiles{note} "
+                         "(dots: binned empirical means, lines: c/k^α)")
 
         r2 = self.r2[np.isfinite(self.r2)]
         if r2.size:
@@ -530,6 +545,7 @@ def fit_scaling_laws(
         )
         return ScalingLaws(pts, res["c"], res["alpha"], res["sigma"], res["beta"], res["nll"], None,
                            res["status"], counts, "mle", contrib,
+                           alpha_se=res["alpha_se"], beta_se=res["beta_se"],
                            info={"n_iter": res["n_iter"], "alpha_bounds": (a_lo, a_hi),
                                  "beta_bounds": (b_lo, b_hi)})
 

@@ -48,6 +48,8 @@ struct PowerLawResult {
   double* sigma;
   double* beta;
   double* nll;            // total negative log-likelihood of the point's samples
+  double* alpha_se;       // asymptotic standard errors from the profile NLL's Hessian in (α, β)
+  double* beta_se;        // (NaN when it is not positive definite)
   std::int64_t* n_iter;   // Newton iterations summed over starts
   std::int8_t* status;
 };
