@@ -55,6 +55,7 @@ def _cached(name, fn):
 
 
 def _plt():
+    FIG.mkdir(exist_ok=True)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -63,22 +64,17 @@ def _plt():
     return plt
 
 
-def noise_ceiling(held, seed=0):
-    """R² with which one half of the held-out samples predicts the other half's mean (per k)."""
-    rng = np.random.default_rng(seed)
-    half = rng.random(len(held)) < 0.5
-    a = pv.Contributions(held.point[half], held.k[half], held.delta[half])
-    b = pv.Contributions(held.point[~half], held.k[~half], held.delta[~half])
-    ap, ak, am, _ = pv.scaling.empirical_means(a)
-    bp, bk, bm, _ = pv.scaling.empirical_means(b)
-    key_a = ap * 100000 + ak
-    key_b = bp * 100000 + bk
-    common, ia, ib = np.intersect1d(key_a, key_b, return_indices=True)
+def noise_ceiling(held):
+    """R² that the true ψ_k itself would reach against the held-out means, per k:
+    ``1 − mean(s²/n) / var(means)`` with s² the sample variance of each (point, k) pair."""
+    gp, gk, gm, gn = pv.scaling.empirical_means(held)
+    sq = pv.Contributions(held.point, held.k, held.delta**2)
+    _, _, gm2, _ = pv.scaling.empirical_means(sq)
+    var_mean = (gm2 - gm**2) * gn / np.maximum(gn - 1, 1) / gn
     out = {}
-    for kk in np.unique(ak[ia]):
-        s = ak[ia] == kk
-        e, p = bm[ib][s], am[ia][s]
-        out[int(kk)] = float(1 - np.sum((e - p) ** 2) / np.sum((e - e.mean()) ** 2))
+    for kk in np.unique(gk):
+        s = gk == kk
+        out[int(kk)] = float(1 - np.mean(var_mean[s]) / np.var(gm[s]))
     return out
 
 
@@ -232,7 +228,7 @@ def logistic():
         axes[row, 1].plot(ks, [res["log"]["per_k"][k] for k in ks], "s-", label="log laws vs held-out")
         axes[row, 1].plot(ks, [res["laws_from_half_of_fixed_k_design"]["per_k"][k] for k in ks], "^-",
                           label="mle on half of fixed-k draws vs other half")
-        axes[row, 1].plot(ks, [res["noise_ceiling_per_k"][k] for k in ks], "k--", label="noise ceiling (half vs half)")
+        axes[row, 1].plot(ks, [res["noise_ceiling_per_k"][k] for k in ks], "k--", label="noise ceiling (true ψ_k vs held-out means)")
         axes[row, 1].set_xscale("log")
         axes[row, 1].set_ylim(-1, 1)
         axes[row, 1].set_title(f"{name}: R² of predicted vs held-out ψ_k")
@@ -305,7 +301,7 @@ def valuation():
 # ------------------------------------------------------------------------------------------------
 
 
-def addition(trials=200):
+def addition(trials=200, n_add=100):
     from sklearn.linear_model import LogisticRegression
 
     X, y = _casp()
@@ -318,47 +314,71 @@ def addition(trials=200):
     laws = pv.fit_scaling_laws(contrib)
     gp, gk, gm, gn = pv.scaling.empirical_means(contrib)
     mean_delta = np.bincount(np.searchsorted(laws.point, gp), weights=gm * gn) / laws.n_samples
-    top_law = pv.select_points(laws, 500, 100)
-    top_mean = laws.point[np.argsort(-mean_delta)[:100]]
+    yp_all = y[pool]
+    # class-proportional (balance=True) selections; mean Δ ranked the same way through a constant law
+    top_law = pv.select_points(laws, 500, n_add, labels=yp_all)
+    flat = pv.ScalingLaws(laws.point, mean_delta, np.zeros(len(laws)), laws.sigma, laws.beta, laws.nll,
+                          np.full(len(laws), np.nan), np.zeros(len(laws), np.int8), laws.n_samples, "mean")
+    top_mean = pv.select_points(flat, 500, n_add, labels=yp_all)
+    top_law_unbal = pv.select_points(laws, 500, n_add)
     rest = np.setdiff1d(np.arange(len(pool)), cand)
     rng = np.random.default_rng(7)
-    gains = {"law c/k^α at k=500": [], "mean Δ": [], "random": []}
+    arms = {"law c/k^α at k=500": top_law, "mean Δ": top_mean,
+            "law, not class-balanced": top_law_unbal}
+    gains = {key: [] for key in list(arms) + ["random"]}
+    lgains = {key: [] for key in gains}
     base_acc = []
     Xp, yp = Xs[pool], y[pool]
     Xt, yt = Xs[test], y[test]
 
-    def acc(idx):
+    def score(idx):
         m = LogisticRegression(C=1.0, max_iter=1000).fit(Xp[idx], yp[idx])
-        return m.score(Xt, yt)
+        p = np.clip(m.predict_proba(Xt)[:, 1], 1e-12, 1 - 1e-12)
+        return m.score(Xt, yt), -np.mean(yt * np.log(p) + (1 - yt) * np.log(1 - p))
 
     for _ in range(trials):
         base = rng.choice(rest, 500, replace=False)
-        a0 = acc(base)
+        a0, l0 = score(base)
         base_acc.append(a0)
-        gains["law c/k^α at k=500"].append(acc(np.concatenate([base, top_law])) - a0)
-        gains["mean Δ"].append(acc(np.concatenate([base, top_mean])) - a0)
-        gains["random"].append(acc(np.concatenate([base, rng.choice(cand, 100, replace=False)])) - a0)
-    out = {key: {"mean_gain": float(np.mean(v)), "se": float(np.std(v, ddof=1) / np.sqrt(len(v)))}
+        added = dict(arms, random=rng.choice(cand, n_add, replace=False))
+        for key, extra in added.items():
+            a1, l1 = score(np.concatenate([base, extra]))
+            gains[key].append(a1 - a0)
+            lgains[key].append(l0 - l1)
+    out = {key: {"mean_gain": float(np.mean(v)), "se": float(np.std(v, ddof=1) / np.sqrt(len(v))),
+                 "mean_logloss_drop": float(np.mean(lgains[key])),
+                 "se_logloss": float(np.std(lgains[key], ddof=1) / np.sqrt(len(v)))}
            for key, v in gains.items()}
+    out["class1_share"] = {key: float(np.mean(yp_all[idx])) for key, idx in arms.items()}
+    out["class1_share_candidates"] = float(np.mean(yp_all[cand]))
     out["base_accuracy"] = float(np.mean(base_acc))
     out["overlap_top_law_vs_mean"] = int(len(np.intersect1d(top_law, top_mean)))
     out["trials"] = trials
-    _save("addition", out)
+    out["n_add"] = n_add
+    _save(f"addition_{n_add}", out)
     print(json.dumps(out, indent=2))
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
     keys = list(gains)
-    ax.bar(keys, [100 * out[k]["mean_gain"] for k in keys], yerr=[200 * out[k]["se"] for k in keys],
-           color=["tab:green", "tab:blue", "tab:gray"], capsize=4)
-    ax.set_ylabel("test accuracy gain (points of %) ± 2 SE")
-    ax.set_title(f"CASP (RMSD > median): add 100 points to random pools of 500, {trials} trials")
+    colors = ["tab:green", "tab:blue", "tab:olive", "tab:gray"]
+    axes[0].bar(range(len(keys)), [100 * out[k]["mean_gain"] for k in keys],
+                yerr=[200 * out[k]["se"] for k in keys], color=colors, capsize=4)
+    axes[0].set_ylabel("test accuracy gain (points of %) ± 2 SE")
+    axes[1].bar(range(len(keys)), [out[k]["mean_logloss_drop"] for k in keys],
+                yerr=[2 * out[k]["se_logloss"] for k in keys], color=colors, capsize=4)
+    axes[1].set_ylabel("test log-loss decrease ± 2 SE")
+    for ax in axes:
+        ax.set_xticks(range(len(keys)), keys, rotation=15, fontsize=8)
+        ax.axhline(0, color="k", lw=0.5)
+    fig.suptitle(f"CASP (RMSD > median): add {n_add} points to random pools of 500, {trials} trials")
     fig.tight_layout()
-    fig.savefig(FIG / "scaling_addition.png", dpi=110)
+    fig.savefig(FIG / f"scaling_addition_{n_add}.png", dpi=110)
 
 
 if __name__ == "__main__":
     which = sys.argv[1:] or ["all"]
-    for name, fn in (("theory", theory), ("logistic", logistic), ("valuation", valuation), ("addition", addition)):
+    for name, fn in (("theory", theory), ("logistic", logistic), ("valuation", valuation),
+                     ("addition", lambda: (addition(n_add=100), addition(n_add=10)))):
         if "all" in which or name in which:
             t0 = time.perf_counter()
             fn()

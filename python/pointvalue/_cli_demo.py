@@ -82,8 +82,9 @@ def run(args) -> int:
     print()
     print(f"fitted {int(ok.sum())}/{len(laws)} laws: median α = {q[2]:.2f} (IQR {q[1]:.2f}–{q[3]:.2f})")
     if res["heldout_overall"] is not None:
-        print(f"held-out R² of the laws' predictions: {res['heldout_overall']['r2']:.3f} overall; "
-              + ", ".join(f"k={k}: {r:.3f}" for k, r in res["heldout_per_k"].items()))
+        print("held-out check of the laws' predictions of ψ_k, R² (Spearman) per k: "
+              + ", ".join(f"k={k}: {r:.2f} ({res['heldout_spearman_per_k'][k]:.2f})"
+                          for k, r in res["heldout_per_k"].items()))
     budget = res["selection_budget"]
     print(f"top-{budget} points at k=100 and at k=999 overlap by "
           f"{100 * res['top_overlap_k100_vs_k999']:.0f}% (the best points depend on the size)")

@@ -127,6 +127,9 @@ def run_pipeline(
         "median_r2_log_fit": float(np.nanmedian(laws.r2)) if np.isfinite(laws.r2).any() else float("nan"),
         "heldout_overall": None if gof is None else {k: float(v) for k, v in gof["overall"].items()},
         "heldout_per_k": None if gof is None else {int(k): float(r) for k, r in zip(gof["k"], gof["r2"])},
+        "heldout_spearman_per_k": None if gof is None else {
+            int(k): float(r) for k, r in zip(gof["k"], gof["spearman"])},
+        "share_alpha_se_below_0.5": float(np.mean(laws.alpha_se[ok] < 0.5)) if ok.any() else float("nan"),
         "spearman_value_vs_mean_delta": rank_corr,
         "selection_budget": budget,
         f"top_overlap_k{k_small}_vs_k{k_large}": overlap,
@@ -143,6 +146,8 @@ def run_pipeline(
         f"- α quantiles (10/25/50/75/90%): " + " / ".join(_fmt(v, 2) for v in q)
         + f"; share of α in [1, 1.5]: {_fmt(numbers['share_alpha_in_1_1.5'], 2)}",
         f"- median per-point R² of the log-linear trend (fit samples): {_fmt(numbers['median_r2_log_fit'])}",
+        f"- share of laws with a standard error of α below 0.5: {_fmt(numbers['share_alpha_se_below_0.5'], 2)}"
+        " (the rest are noise-dominated: treat their α with care)",
     ]
     if gof is not None:
         o = gof["overall"]
@@ -150,6 +155,8 @@ def run_pipeline(
                      f"{list(map(int, gof['k']))}): overall R² {_fmt(o['r2'])}, Pearson {_fmt(o['pearson'])}, "
                      f"Spearman {_fmt(o['spearman'])}")
         lines.append("- R² per k: " + ", ".join(f"k={int(k)}: {_fmt(r)}" for k, r in zip(gof["k"], gof["r2"])))
+        lines.append("- Spearman per k: " + ", ".join(
+            f"k={int(k)}: {_fmt(r)}" for k, r in zip(gof["k"], gof["spearman"])))
     lines += [
         f"- Spearman(distributional value, mean Δ): {_fmt(rank_corr)}",
         f"- size-aware selection: overlap of the top {budget} points at k={k_small} and k={k_large}: "
