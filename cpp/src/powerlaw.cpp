@@ -212,7 +212,6 @@ class PointProblem {
     for (int i = 1; i < grid; ++i) P_.col(i) = (P_.col(i - 1).array() * q).matrix();
     P_.col(grid) = (sgn * x_ref * v).exp().matrix();
     R3_.resize(n, 3);
-    Eigen::Vector3d ABC[1];
     Eigen::MatrixXd& out = S3_;
     if (dim == 0) {
       fx = (fixed * v).exp();  // w
@@ -237,7 +236,6 @@ class PointProblem {
           *x_best = lo + i * h;
         }
       }
-      (void)ABC;
       return (f_best < kInf && f_ref < kInf) ? 0.5 * std::log(f_best / f_ref) : 0.0;
     }
     fx = (-fixed * v).exp();  // m

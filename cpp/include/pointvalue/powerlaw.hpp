@@ -15,6 +15,11 @@
 // The winner is then verified by fine one-dimensional scans along α and along β through it;
 // Newton restarts from any lower scan point (another basin) until no scan finds one.
 //
+// Bounds: the default box [0, e²]² is the closure of the reference code's parameter space (it
+// fits log α and log β clamped to ≤ 2, so 0 < α, β ≤ e²); α = 0 (a constant contribution) and
+// β = 0 (constant noise) are allowed so that flat points get a boundary estimate, not a drift.
+// The status codes say why a point has no estimate; they never throw.
+//
 // Points are independent: OpenMP runs over points, results do not depend on the thread count.
 #pragma once
 #include <cstdint>
@@ -36,7 +41,7 @@ struct PowerLawOptions {
   double beta_lo = 0.0, beta_hi = 7.38905609893065;
   int grid_alpha = 16;  // screening grid over the box (uniform, endpoints included)
   int grid_beta = 16;
-  int n_candidates = 3;  // Newton runs from this many best local minima of the grid (≤ 8)
+  int n_candidates = 2;  // Newton runs from this many best local minima of the grid (≤ 8)
   int scan_grid = 32;   // verification scans along α and β through the optimum (0: none)
   int max_iter = 100;   // Newton iterations per start
   double gtol = 1e-10;  // on the projected gradient of f = ½ log S (f is O(1), scale-free)
