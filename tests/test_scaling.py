@@ -486,3 +486,23 @@ def test_cli_demo_falls_back_to_generated_data_without_sklearn(tmp_path, monkeyp
     assert "generated" in desc and X.shape == (1800, 20) and set(np.unique(y)) == {0, 1}
     with pytest.raises(SystemExit, match="scikit-learn"):
         _cli_demo.load_data("digits", 0)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-150, 1.0, 1e150, 1e200])
+def test_mle_is_scale_equivariant(scale, rng):
+    contrib, _ = simulate(20, 40, rng)
+    base = pv.fit_scaling_laws(contrib)
+    scaled = pv.fit_scaling_laws(pv.Contributions(contrib.point, contrib.k, contrib.delta * scale))
+    assert np.all(scaled.status == 0)
+    np.testing.assert_allclose(scaled.alpha, base.alpha, rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(scaled.beta, base.beta, rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(scaled.c / scale, base.c, rtol=1e-8)
+    np.testing.assert_allclose(scaled.sigma / scale, base.sigma, rtol=1e-8)
+    np.testing.assert_allclose(scaled.nll, base.nll + 40 * np.log(scale), rtol=1e-10, atol=1e-8)
+
+
+def test_exact_fits_have_no_standard_error():
+    k = np.arange(100, 140)
+    laws = pv.fit_scaling_laws(pv.Contributions(np.zeros(40, int), k, 3.0 * k**-1.5))
+    assert laws.status[0] == 0 and abs(laws.alpha[0] - 1.5) < 1e-6 and abs(laws.c[0] - 3.0) < 1e-5
+    assert np.isnan(laws.alpha_se[0])

@@ -20,6 +20,7 @@ struct Eval {
   double H[2][2] = {{0, 0}, {0, 0}};
   double c = kNaN;      // closed-form c in centered, scaled units
   double S = kNaN;      // weighted residual mean square (centered, scaled units)
+  bool floored = false;  // S hit its floor: a (numerically) exact fit, H is not informative
 };
 
 // One point's samples, centered (v = log k − ū) and scaled (d = Δ / s), plus work buffers.
@@ -36,14 +37,17 @@ class PointProblem {
     double ubar = 0;
     for (idx i = 0; i < n; ++i) ubar += logk[i];
     ubar /= double(n);
+    // RMS of Δ without overflow or underflow (Δ may be ~1e-300 or ~1e200).
+    double amax = 0;
+    for (idx i = 0; i < n; ++i) amax = std::max(amax, std::abs(delta[i]));
     double ss = 0;
-    for (idx i = 0; i < n; ++i) ss += delta[i] * delta[i];
-    scale_ = std::sqrt(ss / double(n));
+    if (amax > 0)
+      for (idx i = 0; i < n; ++i) ss += (delta[i] / amax) * (delta[i] / amax);
+    scale_ = amax * std::sqrt(ss / double(n));
     ubar_ = ubar;
-    const double inv = scale_ > 0 ? 1.0 / scale_ : 0.0;
     for (idx i = 0; i < n; ++i) {
       v_[i] = logk[i] - ubar;
-      d_[i] = delta[i] * inv;
+      d_[i] = scale_ > 0 ? delta[i] / scale_ : 0.0;
     }
   }
 
@@ -104,6 +108,7 @@ class PointProblem {
       ev.S = floor > 0 ? floor : 0.0;
       ev.f = floor > 0 ? 0.5 * std::log(floor) : -kInf;
       ev.H[0][0] = ev.H[1][1] = 1.0;
+      ev.floored = true;
       return ev;
     }
     const double S = R0;
@@ -414,9 +419,9 @@ void finish(const PointProblem& prob, double alpha, double beta, const Eval& ev,
   const double s = prob.scale(), ub = prob.ubar();
   const double n = double(prob.n());
   *c = ev.c * s * std::exp(alpha * ub);
-  const double S = ev.S * s * s;  // centered residual mean square, original Δ units
-  *sigma = std::sqrt(S * std::exp(beta * ub));
-  *nll = 0.5 * n * (kLog2PiPlus1 + std::log(S));
+  // S·s² is the centered residual mean square in Δ units; kept factored (s may be ~1e-300).
+  *sigma = s * std::sqrt(ev.S * std::exp(beta * ub));
+  *nll = 0.5 * n * (kLog2PiPlus1 + std::log(ev.S) + 2.0 * std::log(s));
 }
 
 }  // namespace
@@ -487,7 +492,7 @@ void fit_powerlaw_batch(const std::int64_t* offsets, idx n_points, const double*
         // Observed information of (α, β): n · ∇²f (f = NLL / n up to a constant).
         const double nn = double(n), a = nn * best.ev.H[0][0], b = nn * best.ev.H[0][1],
                      e = nn * best.ev.H[1][1], det = a * e - b * b;
-        const bool pd = a > 0 && e > 0 && det > 0 && std::isfinite(det);
+        const bool pd = a > 0 && e > 0 && det > 0 && std::isfinite(det) && !best.ev.floored;
         out.alpha_se[j] = pd ? std::sqrt(e / det) : kNaN;
         out.beta_se[j] = pd ? std::sqrt(a / det) : kNaN;
       }
