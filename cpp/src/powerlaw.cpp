@@ -198,75 +198,80 @@ class PointProblem {
     return count;
   }
 
-  // Profile f on a fine uniform grid of one coordinate (dim 0: α, dim 1: β) with the other held at
-  // `fixed`, plus at `x_ref` itself. Returns the grid argmin in *x_best and its f minus f(x_ref),
-  // both from the same (moment) formula so that the comparison is like for like. The sums for all
-  // grid values are matrix-vector products over powers built by recurrence (three exp passes).
-  double scan(int dim, double fixed, double x_ref, int grid, const PowerLawOptions& opt,
-              double* x_best) {
+  // Verification scans through (a_ref, b_ref): the profile on a fine uniform grid of α with β =
+  // b_ref, and of β with α = a_ref. Writes each scan's argmin and its f minus f(a_ref, b_ref),
+  // both from the same (moment) formula so that the comparison is like for like. The sums for
+  // all grid values are matrix-vector products over powers built by recurrence; the two scans
+  // share their exp passes (four in all, fewer when a bound is 0).
+  void scan_both(double a_ref, double b_ref, int grid, const PowerLawOptions& opt, double* xa,
+                 double* gain_a, double* xb, double* gain_b) {
     const idx n = n_;
-    const double lo = dim == 0 ? opt.alpha_lo : opt.beta_lo;
-    const double hi = dim == 0 ? opt.alpha_hi : opt.beta_hi;
-    const double h = grid > 1 ? (hi - lo) / (grid - 1) : 0.0;
-    const double sgn = dim == 0 ? -1.0 : 1.0;  // m = e^{−αv}, w = e^{βv}
     Eigen::Map<const Eigen::ArrayXd> v(v_.data(), n), d(d_.data(), n);
-    Eigen::Map<Eigen::ArrayXd> q(e1_.data(), n), fx(e2_.data(), n);
-    P_.resize(n, grid + 1);  // last column: x_ref
-    P_.col(0) = (sgn * lo * v).exp().matrix();
-    q = (sgn * h * v).exp();
-    for (int i = 1; i < grid; ++i) P_.col(i) = (P_.col(i - 1).array() * q).matrix();
-    P_.col(grid) = (sgn * x_ref * v).exp().matrix();
-    R3_.resize(n, 3);
-    Eigen::MatrixXd& out = S3_;
-    if (dim == 0) {
-      fx = (fixed * v).exp();  // w
-      R3_.col(0) = (fx * d).matrix();  // u = w d
-      R3_.col(1) = fx.matrix();
-      const double A = (fx * d.square()).sum();
-      // B_i = Σ u m_i, C_i = Σ w m_i²
-      out.resize(grid + 1, 2);
-      out.col(0).noalias() = P_.transpose() * R3_.col(0);
-      P_ = P_.array().square();
-      out.col(1).noalias() = P_.transpose() * R3_.col(1);
-      double f_best = kInf, f_ref = kInf;
+    Eigen::Map<Eigen::ArrayXd> w(e1_.data(), n), m(e2_.data(), n);
+    w = (b_ref * v).exp();
+    m = (-a_ref * v).exp();
+    const double ha = grid > 1 ? (opt.alpha_hi - opt.alpha_lo) / (grid - 1) : 0.0;
+    const double hb = grid > 1 ? (opt.beta_hi - opt.beta_lo) / (grid - 1) : 0.0;
+    auto best_of = [&](const auto& A, const auto& B, const auto& C, double lo, double h, double* x) {
+      double s_best = kInf, s_ref = kInf;
+      *x = lo;
       for (int i = 0; i <= grid; ++i) {
-        const double B = out(i, 0), C = out(i, 1);
         double S = kInf;
-        if (C > 0 && std::isfinite(A) && std::isfinite(B) && std::isfinite(C))
-          S = std::max(A - B * B / C, A * 1e-24);
+        if (C(i) > 0 && std::isfinite(A(i)) && std::isfinite(B(i)) && std::isfinite(C(i)))
+          S = std::max(A(i) - B(i) * B(i) / C(i), A(i) * 1e-24);
         if (i == grid) {
-          f_ref = S;
-        } else if (S < f_best) {
-          f_best = S;
-          *x_best = lo + i * h;
+          s_ref = S;
+        } else if (S < s_best) {
+          s_best = S;
+          *x = lo + i * h;
         }
       }
-      return (f_best < kInf && f_ref < kInf) ? 0.5 * std::log(f_best / f_ref) : 0.0;
-    }
-    fx = (-fixed * v).exp();  // m
+      return (s_best < kInf && s_ref < kInf) ? 0.5 * std::log(s_best / s_ref) : 0.0;
+    };
+    // α scan: columns m_i = e^{−α_i v} (last column: m at a_ref); B_i = Σ w d m_i, C_i = Σ w m_i².
+    P_.resize(n, grid + 1);
+    if (opt.alpha_lo == 0.0)
+      P_.col(0).setOnes();
+    else
+      P_.col(0) = (-opt.alpha_lo * v).exp().matrix();
+    q_ = (-ha * v).exp();
+    for (int i = 1; i < grid; ++i) P_.col(i) = (P_.col(i - 1).array() * q_).matrix();
+    P_.col(grid) = m.matrix();
+    R3_.resize(n, 2);
+    R3_.col(0) = (w * d).matrix();
+    R3_.col(1) = w.matrix();
+    const double A = (w * d.square()).sum();
+    S3_.resize(grid + 1, 2);
+    S3_.col(0).noalias() = P_.transpose() * R3_.col(0);
+    P_ = P_.array().square();
+    S3_.col(1).noalias() = P_.transpose() * R3_.col(1);
+    *gain_a = best_of([&](int) { return A; }, [&](int i) { return S3_(i, 0); },
+                      [&](int i) { return S3_(i, 1); }, opt.alpha_lo, ha, xa);
+    // β scan: columns w_i = e^{β_i v} (last column: w at b_ref); A_i, B_i, C_i against
+    // [d², d m, m²] at a_ref.
+    if (opt.beta_lo == 0.0)
+      P_.col(0).setOnes();
+    else
+      P_.col(0) = (opt.beta_lo * v).exp().matrix();
+    if (hb == ha)
+      q_ = q_.inverse();
+    else
+      q_ = (hb * v).exp();
+    for (int i = 1; i < grid; ++i) P_.col(i) = (P_.col(i - 1).array() * q_).matrix();
+    P_.col(grid) = w.matrix();
+    R3_.resize(n, 3);
     R3_.col(0) = d.square().matrix();
-    R3_.col(1) = (d * fx).matrix();
-    R3_.col(2) = fx.square().matrix();
-    out.noalias() = P_.transpose() * R3_;  // (grid+1) × 3: A, B, C per β
-    double f_best = kInf, f_ref = kInf;
-    for (int i = 0; i <= grid; ++i) {
-      const double A = out(i, 0), B = out(i, 1), C = out(i, 2);
-      double S = kInf;
-      if (C > 0 && std::isfinite(A) && std::isfinite(B) && std::isfinite(C))
-        S = std::max(A - B * B / C, A * 1e-24);
-      if (i == grid) {
-        f_ref = S;
-      } else if (S < f_best) {
-        f_best = S;
-        *x_best = lo + i * h;
-      }
-    }
-    return (f_best < kInf && f_ref < kInf) ? 0.5 * std::log(f_best / f_ref) : 0.0;
+    R3_.col(1) = (d * m).matrix();
+    R3_.col(2) = m.square().matrix();
+    S3_.noalias() = P_.transpose() * R3_;
+    *gain_b = best_of([&](int i) { return S3_(i, 0); }, [&](int i) { return S3_(i, 1); },
+                      [&](int i) { return S3_(i, 2); }, opt.beta_lo, hb, xb);
   }
 
  private:
   Eigen::MatrixXd E1_, E2_, U_, Bm_, Cm_, F_;
   Eigen::MatrixXd P_, R3_, S3_;
+  Eigen::ArrayXd q_;
   std::vector<int> order_;
   idx n_ = 0;
   double ubar_ = 0, scale_ = 1;
@@ -464,14 +469,15 @@ void fit_powerlaw_batch(const std::int64_t* offsets, idx n_points, const double*
       // Verification: fine scans along α and β through the optimum; a lower grid value means
       // another basin, so restart Newton there (repeat while it improves).
       for (int round = 0; round < 4 && opt.scan_grid > 1 && best.ev.f < kInf; ++round) {
+        double xa, ga, xb, gb;
+        prob.scan_both(best.alpha, best.beta, opt.scan_grid, opt, &xa, &ga, &xb, &gb);
+        const double thr = -1e-11 * (1.0 + std::abs(best.ev.f));
+        const StartResult ref = best;
         bool improved = false;
         for (int dim = 0; dim < 2; ++dim) {
-          double xb;
-          const double gain = prob.scan(dim, dim == 0 ? best.beta : best.alpha,
-                                        dim == 0 ? best.alpha : best.beta, opt.scan_grid, opt, &xb);
-          if (!(gain < -1e-11 * (1.0 + std::abs(best.ev.f)))) continue;
-          const StartResult r = dim == 0 ? newton(prob, xb, best.beta, opt)
-                                         : newton(prob, best.alpha, xb, opt);
+          if (!((dim == 0 ? ga : gb) < thr)) continue;
+          const StartResult r = dim == 0 ? newton(prob, xa, ref.beta, opt)
+                                         : newton(prob, ref.alpha, xb, opt);
           iters += r.iters;
           if (r.ev.f < best.ev.f) {
             best = r;
