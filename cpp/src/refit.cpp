@@ -2,6 +2,7 @@
 
 #include <Eigen/Cholesky>
 #include <Eigen/LU>
+#include <Eigen/QR>
 #include <algorithm>
 #include <cmath>
 #include <exception>
@@ -99,6 +100,8 @@ struct Fit {
   // least squares: validation gradient at θ (S_v θ − r_v)
   VectorXd gval;
   std::vector<std::int64_t> class_count;  // logistic: points per class
+  VectorXd ylab;                          // binary logistic: labels as 0/1
+  std::vector<std::int64_t> yint;         // multinomial: labels
   VectorXd solve(const VectorXd& v) const {
     VectorXd t = equil.cwiseProduct(v);
     t = llt.solve(t);
@@ -131,6 +134,10 @@ class Engine {
     Xv_.resize(mv_, q_);
     visit_matrix(p.Xv, [&](const auto& M) { Xv_.leftCols(d_) = M; });
     Xv_.col(d_).setOnes();
+    if (p.model == Model::Logistic && nk_ == 1) {
+      yv_.resize(mv_);
+      for (idx i = 0; i < mv_; ++i) yv_[i] = double(p.label_v[i]);
+    }
     if (p.model == Model::LeastSquares) {
       Sv_ = Xv_.transpose() * Xv_;
       Eigen::Map<const VectorXd> yv(p.yv, mv_);
@@ -151,6 +158,15 @@ class Engine {
       for (idx r = 0; r < n; ++r) f.Xs.row(r).head(d_) = M.row(idx_begin[r]);
     });
     f.Xs.col(d_).head(n).setOnes();
+    if (p_.model == Model::Logistic) {
+      if (nk_ == 1) {
+        if (f.ylab.size() < n) f.ylab.resize(n);
+        for (idx r = 0; r < n; ++r) f.ylab[r] = double(p_.label[idx_begin[r]]);
+      } else {
+        f.yint.resize(n);
+        for (idx r = 0; r < n; ++r) f.yint[r] = p_.label[idx_begin[r]];
+      }
+    }
   }
 
   VectorXd row(i64 i) const {
@@ -201,34 +217,34 @@ class Engine {
   }
 
   // ------------------------------------------------------------------ logistic pieces
-  // Data part of F and ∇F over rows [0, n) of X with labels of `rows`; G is overwritten.
-  double data_grad(const MatrixXd& Xs, idx n, const std::vector<i64>& rows, const VectorXd& theta,
-                   VectorXd& G, MatrixXd& E) const {
+  // Data part of F and ∇F over the rows of f at θ; G is overwritten. With want_f false the
+  // objective is not evaluated (returns 0). Transcendentals run as vectorized Eigen array ops.
+  double data_grad(const Fit& f, const VectorXd& theta, VectorXd& G, MatrixXd& E,
+                   bool want_f = true) const {
+    const idx n = f.n;
     Eigen::Map<const MatrixXd> Th(theta.data(), q_, nk_);
-    E.noalias() = Xs.topRows(n) * Th;
+    E.noalias() = f.Xs.topRows(n) * Th;
     double F = 0;
     if (nk_ == 1) {
-      for (idx i = 0; i < n; ++i) {
-        const double t = E(i, 0), yi = double(p_.label[rows[i]]);
-        F += softplus(t) - yi * t;
-        E(i, 0) = sigmoid(t) - yi;
-      }
+      auto e = E.col(0).array();
+      const auto y = f.ylab.head(n).array();
+      if (want_f)
+        F = (e.max(0.0) + (1.0 + (-e.abs()).exp()).log()).sum() - (y * e).sum();
+      e = (1.0 + (-e).exp()).inverse() - y;
     } else {
-      for (idx i = 0; i < n; ++i) {
-        auto e = E.row(i);
-        const double mx = e.maxCoeff();
-        double s = 0;
-        for (idx a = 0; a < nk_; ++a) s += std::exp(e[a] - mx);
-        const double lse = mx + std::log(s);
-        const i64 yi = p_.label[rows[i]];
-        F += lse - e[yi];
-        for (idx a = 0; a < nk_; ++a) e[a] = std::exp(e[a] - lse);
-        e[yi] -= 1.0;
-      }
+      Eigen::ArrayXd mx = E.rowwise().maxCoeff().array();
+      if (want_f)
+        for (idx i = 0; i < n; ++i) F -= E(i, f.yint[i]);
+      E.array().colwise() -= mx;
+      E.array() = E.array().exp();
+      const Eigen::ArrayXd sum = E.rowwise().sum().array();
+      if (want_f) F += (mx + sum.log()).sum();
+      E.array().colwise() /= sum;
+      for (idx i = 0; i < n; ++i) E(i, f.yint[i]) -= 1.0;
     }
     G.resize(np_);
     Eigen::Map<MatrixXd> Gm(G.data(), q_, nk_);
-    Gm.noalias() = Xs.topRows(n).transpose() * E;
+    Gm.noalias() = f.Xs.topRows(n).transpose() * E;
     return F;
   }
 
@@ -359,7 +375,7 @@ class Engine {
     }
     if (!warm || f.theta.size() != np_) f.theta = VectorXd::Zero(np_);
     VectorXd G, Gt, step, th;
-    double F = data_grad(f.Xs, f.n, f.rows, f.theta, G, E) + add_penalty(f.theta, G);
+    double F = data_grad(f, f.theta, G, E) + add_penalty(f.theta, G);
     bool have_h = false;
     for (int it = 0; it < p_.max_iter; ++it) {
       if (converged(G, f.n)) {
@@ -380,8 +396,10 @@ class Engine {
       double t = 1.0, Ft = 0;
       for (int ls = 0; ls < 60; ++ls) {
         th = f.theta + t * step;
-        Ft = data_grad(f.Xs, f.n, f.rows, th, Gt, E) + add_penalty(th, Gt);
-        if (Ft <= F + 1e-4 * t * slope || std::abs(Ft - F) <= 1e-15 * std::abs(F)) break;
+        Ft = data_grad(f, th, Gt, E) + add_penalty(th, Gt);
+        // Armijo, with a slack at the rounding level of F: near the optimum the predicted
+        // decrease is below F's rounding error and the full Newton step must be taken
+        if (Ft <= F + 1e-4 * t * slope + 1e-12 * (std::abs(F) + 1.0)) break;
         t *= 0.5;
       }
       f.theta = th;
@@ -394,7 +412,6 @@ class Engine {
   double val_loss(const VectorXd& theta) const {
     Eigen::Map<const MatrixXd> Th(theta.data(), q_, nk_);
     MatrixXd E = Xv_ * Th;
-    double s = 0;
     if (p_.metric == Metric::Accuracy) {
       i64 wrong = 0;
       for (idx i = 0; i < mv_; ++i) {
@@ -410,14 +427,15 @@ class Engine {
       }
       return double(wrong) / double(mv_);
     }
+    double s = 0;
     if (nk_ == 1) {
-      for (idx i = 0; i < mv_; ++i) s += softplus(E(i, 0)) - double(p_.label_v[i]) * E(i, 0);
+      const auto e = E.col(0).array();
+      s = (e.max(0.0) + (1.0 + (-e.abs()).exp()).log()).sum() - (yv_.array() * e).sum();
     } else {
-      for (idx i = 0; i < mv_; ++i) {
-        auto e = E.row(i);
-        const double mx = e.maxCoeff();
-        s += mx + std::log((e.array() - mx).exp().sum()) - e[p_.label_v[i]];
-      }
+      const Eigen::ArrayXd mx = E.rowwise().maxCoeff().array();
+      for (idx i = 0; i < mv_; ++i) s -= E(i, p_.label_v[i]);
+      E.array().colwise() -= mx;
+      s += (mx + E.array().exp().rowwise().sum().log()).sum();
     }
     return s / double(mv_);
   }
@@ -432,34 +450,36 @@ class Engine {
     const idx nm = idx(mods.size()), r = nm * nk_;
     idx nS = base.n;
     for (const auto& m : mods) nS += m.sign > 0 ? 1 : -1;
-    // Woodbury pieces
+    // Woodbury pieces: P = H_{D0}(θ_D0) + U Wb Uᵀ, with the modified points' own curvature Wb
+    // re-evaluated at every iterate (their predictions move most), V = H⁻¹U fixed.
     MatrixXd U = MatrixXd::Zero(np_, r), Wb = MatrixXd::Zero(r, r);
     std::vector<VectorXd> xs(nm);
     VectorXd rr;
     MatrixXd W;
     for (idx t = 0; t < nm; ++t) {
       xs[t] = row(mods[t].index);
-      point_terms(xs[t], p_.label[mods[t].index], base.theta, rr, W);
       for (idx a = 0; a < nk_; ++a) U.block(a * q_, t * nk_ + a, q_, 1) = xs[t];
-      Wb.block(t * nk_, t * nk_, nk_, nk_) = mods[t].sign * W;
     }
     MatrixXd V = U;
     base.solve_in_place(V);
-    MatrixXd C = MatrixXd::Identity(r, r);
-    C.noalias() += Wb * (U.transpose() * V);
-    Eigen::PartialPivLU<MatrixXd> lu(C);
-    const bool wood_ok = lu.rcond() > kWoodburyRcond;
+    const MatrixXd UtV = U.transpose() * V;
+    Eigen::PartialPivLU<MatrixXd> lu;
+    // adds the modified points' gradient terms at th to G and sets Wb, lu at th
+    auto mods_terms = [&](const VectorXd& th, VectorXd* G) {
+      for (idx t = 0; t < nm; ++t) {
+        point_terms(xs[t], p_.label[mods[t].index], th, rr, W);
+        Wb.block(t * nk_, t * nk_, nk_, nk_) = mods[t].sign * W;
+        if (G) Eigen::Map<MatrixXd>(G->data(), q_, nk_).noalias() += mods[t].sign * xs[t] * rr.transpose();
+      }
+      MatrixXd C = MatrixXd::Identity(r, r);
+      C.noalias() += Wb * UtV;
+      lu.compute(C);
+      return lu.rcond() > kWoodburyRcond;
+    };
     auto apply = [&](const VectorXd& g) {
       VectorXd t = base.solve(g);
       if (r) t.noalias() -= V * lu.solve(Wb * (U.transpose() * t));
       return t;
-    };
-    auto mods_grad = [&](const VectorXd& th, VectorXd& G) {
-      Eigen::Map<MatrixXd> Gm(G.data(), q_, nk_);
-      for (idx t = 0; t < nm; ++t) {
-        point_terms(xs[t], p_.label[mods[t].index], th, rr, W);
-        Gm.noalias() += mods[t].sign * xs[t] * rr.transpose();
-      }
     };
     // gradient of F_S at the start: start's residual ± the extra points
     theta = start.theta;
@@ -472,15 +492,22 @@ class Engine {
         Gm.noalias() += m.sign * x * rr.transpose();
       }
     }
+    bool wood_ok = mods_terms(theta, nullptr);
     if (wood_ok) {
       if (p_.one_step) {  // approximate: the result is treated as converged (residual 0)
         theta -= apply(G);
         gres = VectorXd::Zero(np_);
         return kOk;
       }
+      // Anderson acceleration (depth kDepth) of the fixed-point map θ ↦ θ − P⁻¹∇F_S(θ): the
+      // chord iteration alone contracts linearly at a rate ~ leverage of the modified points.
       double prev = std::numeric_limits<double>::infinity();
       int worse = 0;
-      for (int it = 0; it < p_.max_iter; ++it) {
+      constexpr int kDepth = 3;
+      MatrixXd dTh(np_, kDepth), dF(np_, kDepth);
+      VectorXd f, f_prev, th_prev;
+      int hist = 0, head = 0;
+      for (int it = 0; it < p_.max_iter && wood_ok; ++it) {
         if (converged(G, nS)) {
           gres = G;
           return kOk;
@@ -492,10 +519,29 @@ class Engine {
           worse = 0;
         }
         prev = gn;
-        theta -= apply(G);
-        data_grad(base.Xs, base.n, base.rows, theta, G, E);
+        f = -apply(G);
+        VectorXd next = theta + f;
+        if (it > 0) {
+          dTh.col(head) = theta - th_prev;
+          dF.col(head) = f - f_prev;
+          head = (head + 1) % kDepth;
+          hist = std::min(hist + 1, kDepth);
+          const auto Fh = dF.leftCols(hist);
+          Eigen::ColPivHouseholderQR<MatrixXd> qr(Fh);
+          if (qr.rank() == hist) {
+            const VectorXd gamma = qr.solve(f);
+            next.noalias() -= (dTh.leftCols(hist) + Fh) * gamma;
+          } else {
+            hist = 0;
+            head = 0;
+          }
+        }
+        th_prev = theta;
+        f_prev = f;
+        theta = next;
+        data_grad(base, theta, G, E, false);
         add_penalty(theta, G);
-        mods_grad(theta, G);
+        wood_ok = mods_terms(theta, &G);
       }
     }
     // fallback: a full Newton fit of S, warm-started at the start point
@@ -523,7 +569,7 @@ class Engine {
   VectorXd scale_;
   Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> Xv_;
   MatrixXd Sv_;
-  VectorXd rv_;
+  VectorXd rv_, yv_;
 };
 
 // ---------------------------------------------------------------------------------------------
