@@ -366,6 +366,32 @@ class Engine {
     return true;
   }
 
+  // Unpenalized logistic fits exist only without complete separation: true when every point of
+  // f's rows (minus removed, plus added mods) is classified correctly by θ (the MLE diverges).
+  bool separated(const Fit& f, const std::vector<Mod>* mods, const VectorXd& theta) const {
+    Eigen::Map<const MatrixXd> Th(theta.data(), q_, nk_);
+    auto correct = [&](const auto& eta, i64 y) {
+      if (nk_ == 1) return y == 1 ? eta[0] > 0 : eta[0] < 0;
+      for (idx a = 0; a < nk_; ++a)
+        if (a != y && !(eta[y] > eta[a])) return false;
+      return true;
+    };
+    const MatrixXd Eta = f.Xs.topRows(f.n) * Th;
+    for (idx i = 0; i < f.n; ++i) {
+      bool removed = false;
+      if (mods)
+        for (const auto& m : *mods) removed |= m.sign < 0 && m.index == f.rows[i];
+      if (!removed && !correct(Eta.row(i), p_.label[f.rows[i]])) return false;
+    }
+    if (mods)
+      for (const auto& m : *mods)
+        if (m.sign > 0) {
+          const VectorXd eta = Th.transpose() * row(m.index);
+          if (!correct(eta, p_.label[m.index])) return false;
+        }
+    return true;
+  }
+
   // Damped Newton on the gathered subset, from f.theta (or zero when empty). On return f holds
   // θ, the factorized Hessian at the last Newton point and the residual gradient.
   void fit_logistic(Fit& f, MatrixXd& E, bool warm) const {
@@ -385,6 +411,7 @@ class Engine {
         }
         f.gres = G;
         f.objective = F;
+        if (p_.l2 == 0 && separated(f, nullptr, f.theta)) f.status = kNotConverged;
         return;
       }
       f.status = kOk;
@@ -510,7 +537,7 @@ class Engine {
       for (int it = 0; it < p_.max_iter && wood_ok; ++it) {
         if (converged(G, nS)) {
           gres = G;
-          return kOk;
+          return p_.l2 == 0 && separated(base, &mods, theta) ? kNotConverged : kOk;
         }
         const double gn = G.cwiseAbs().maxCoeff();
         if (gn >= prev) {
