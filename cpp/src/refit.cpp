@@ -206,6 +206,26 @@ class Engine {
     f.gval = Sv_ * f.theta - rv_;
   }
 
+  // Δ for adding one point to a least-squares base, without temporaries (the hot path):
+  // u = A⁻¹x, θ moves by δ = c·u with c = (y − xᵀθ)/(1 + xᵀu); Δ = −(2δᵀg + δᵀS_vδ)/m.
+  // `u`, `su` are caller-owned buffers of length q. Returns false if 1 + xᵀu vanishes.
+  bool ls_add(const Fit& base, i64 z, VectorXd& u, VectorXd& su, double& delta) const {
+    visit_matrix(p_.X, [&](const auto& M) { u.head(d_) = M.row(z).transpose(); });
+    u[d_] = 1.0;
+    const double r = p_.y[z] - u.dot(base.theta);
+    su = u;  // keep x
+    u.array() *= base.equil.array();
+    base.llt.matrixL().solveInPlace(u);
+    base.llt.matrixU().solveInPlace(u);
+    u.array() *= base.equil.array();
+    const double den = 1.0 + su.dot(u);
+    if (!(den > 1e-12)) return false;
+    const double c = r / den;
+    su.noalias() = Sv_.selfadjointView<Eigen::Lower>() * u;
+    delta = -(2.0 * c * u.dot(base.gval) + c * c * u.dot(su)) / double(mv_);
+    return true;
+  }
+
   // Change of validation MSE when θ moves by δ from the base: (2 δᵀ g + δᵀ S_v δ) / m.
   double ls_dloss(const Fit& base, const VectorXd& delta) const {
     return (2.0 * delta.dot(base.gval) + delta.dot(Sv_ * delta)) / double(mv_);
@@ -353,12 +373,23 @@ class Engine {
     if (f.llt.info() != Eigen::Success || !(f.llt.rcond() > kRcondMin)) f.status = kSingular;
   }
 
+  // Gradient already negligible (at most 1e-2 · tol · |S| · rms(x_j) in every entry).
   bool converged(const VectorXd& G, idx n) const {
     Eigen::Map<const MatrixXd> Gm(G.data(), q_, nk_);
-    const double lim = p_.tol * double(std::max<idx>(n, 1));
+    const double lim = 1e-2 * p_.tol * double(std::max<idx>(n, 1));
     for (idx a = 0; a < nk_; ++a)
       for (idx j = 0; j < q_; ++j)
         if (!(std::abs(Gm(j, a)) <= lim * scale_[j])) return false;
+    return true;
+  }
+
+  // The stopping rule: a (Newton or chord) step that changes no linear predictor by more than
+  // tol per unit-rms feature, |Δθ_ja| · rms(x_j) ≤ tol for every coefficient.
+  bool small_step(const VectorXd& s) const {
+    Eigen::Map<const MatrixXd> Sm(s.data(), q_, nk_);
+    for (idx a = 0; a < nk_; ++a)
+      for (idx j = 0; j < q_; ++j)
+        if (!(std::abs(Sm(j, a)) * scale_[j] <= p_.tol)) return false;
     return true;
   }
 
@@ -446,6 +477,12 @@ class Engine {
       f.theta = th;
       F = Ft;
       G = Gt;
+      if (t == 1.0 && small_step(step)) {  // quadratic convergence: θ is now far inside tol
+        f.gres = G;
+        f.objective = F;
+        if (p_.l2 == 0 && separated(f, nullptr, f.theta)) f.status = kNotConverged;
+        return;
+      }
     }
     f.status = kNotConverged;
   }
@@ -486,7 +523,7 @@ class Engine {
   // Falls back to a full Newton fit of S if the iteration does not contract.
   int solve_modified(const Fit& base, const std::vector<Mod>& mods, const Fit& start,
                      const std::vector<Mod>& extra, VectorXd& theta, VectorXd& gres, Fit& scratch,
-                     MatrixXd& E) const {
+                     MatrixXd& E, bool need_gres = false) const {
     if (!classes_present(base, mods)) return kMissingClass;
     const idx nm = idx(mods.size()), r = nm * nk_;
     idx nS = base.n;
@@ -561,6 +598,18 @@ class Engine {
         }
         prev = gn;
         f = -apply(G);
+        if (small_step(f)) {
+          theta += f;
+          if (need_gres) {
+            data_grad(base, theta, G, E, false);
+            add_penalty(theta, G);
+            mods_terms(theta, &G);
+            gres = G;
+          } else {
+            gres = VectorXd::Zero(np_);
+          }
+          return p_.l2 == 0 && separated(base, &mods, theta) ? kNotConverged : kOk;
+        }
         VectorXd next = theta + f;
         if (it > 0) {
           dTh.col(head) = theta - th_prev;
@@ -626,6 +675,7 @@ struct Target {
 struct Work {
   Fit base, scratch;
   MatrixXd E;
+  VectorXd u, su;
   std::vector<Fit> plus;       // D0 + e_c, per distinct e_c in the task
   std::vector<i64> plus_key;
   std::vector<double> plus_loss;
@@ -672,8 +722,9 @@ void run_task(const Engine& eng, const Problem& p, Work& w, const i64* d0, idx k
       } else if (t.extra < 0) {
         mods.assign({Mod{t.point, +1.0}});
         if (ls) {
-          if (eng.ls_delta(base, mods, delta)) dl = -eng.ls_dloss(base, delta);
-          else st = kSingular;
+          w.u.resize(eng.q());
+          w.su.resize(eng.q());
+          if (!eng.ls_add(base, t.point, w.u, w.su, dl)) st = kSingular;
         } else {
           st = eng.solve_modified(base, mods, base, mods, theta, gres, w.scratch, w.E);
           if (st == kOk) dl = L0 - eng.val_loss(theta);
@@ -700,7 +751,7 @@ void run_task(const Engine& eng, const Problem& p, Work& w, const i64* d0, idx k
               s1 = kSingular;
             }
           } else {
-            s1 = eng.solve_modified(base, mods, base, mods, f1.theta, f1.gres, w.scratch, w.E);
+            s1 = eng.solve_modified(base, mods, base, mods, f1.theta, f1.gres, w.scratch, w.E, true);
             if (s1 == kOk) w.plus_loss[slot] = eng.val_loss(f1.theta);
           }
           w.plus_status[slot] = s1;
