@@ -2,6 +2,7 @@
 
 #include <Eigen/Cholesky>
 #include <Eigen/LU>
+#include <Eigen/QR>
 #include <algorithm>
 #include <cmath>
 #include <exception>
@@ -20,7 +21,8 @@ using i64 = std::int64_t;
 
 constexpr double kRcondMin = 1e-12;   // equilibrated Gram / Hessian: below this it is singular
 constexpr double kWoodburyRcond = 1e-10;
-constexpr double kNullFix = 1.0;      // multinomial: γ/2 (Σ_a θ_ja)² pins the softmax null space
+constexpr double kNullFix = 1.0;
+constexpr idx kInitRows = 2048;     // rows of the pool fit that warm-starts every base fit      // multinomial: γ/2 (Σ_a θ_ja)² pins the softmax null space
 
 // ---------------------------------------------------------------------------------------------
 // Counter-based random streams: xoshiro256** seeded by a SplitMix64 hash of (seed, a, b).
@@ -99,6 +101,8 @@ struct Fit {
   // least squares: validation gradient at θ (S_v θ − r_v)
   VectorXd gval;
   std::vector<std::int64_t> class_count;  // logistic: points per class
+  VectorXd ylab;                          // binary logistic: labels as 0/1
+  std::vector<std::int64_t> yint;         // multinomial: labels
   VectorXd solve(const VectorXd& v) const {
     VectorXd t = equil.cwiseProduct(v);
     t = llt.solve(t);
@@ -131,10 +135,27 @@ class Engine {
     Xv_.resize(mv_, q_);
     visit_matrix(p.Xv, [&](const auto& M) { Xv_.leftCols(d_) = M; });
     Xv_.col(d_).setOnes();
+    if (p.model == Model::Logistic && nk_ == 1) {
+      yv_.resize(mv_);
+      for (idx i = 0; i < mv_; ++i) yv_[i] = double(p.label_v[i]);
+    }
     if (p.model == Model::LeastSquares) {
       Sv_ = Xv_.transpose() * Xv_;
       Eigen::Map<const VectorXd> yv(p.yv, mv_);
       rv_ = Xv_.transpose() * yv;
+    }
+    theta_init_ = VectorXd::Zero(np_);
+    if (p.model == Model::Logistic) {
+      // A starting point for every base fit: the fit of an evenly strided (deterministic) sample
+      // of the pool. Saves Newton iterations; zero if that fit fails.
+      const idx n = p.X.rows, s = std::min<idx>(n, kInitRows);
+      std::vector<i64> rows(s);
+      for (idx i = 0; i < s; ++i) rows[i] = i64(i * n / s);
+      Fit f;
+      gather(f, rows.data(), s);
+      MatrixXd E;
+      fit_logistic(f, E, false);
+      if (f.status == kOk) theta_init_ = f.theta;
     }
   }
 
@@ -151,6 +172,15 @@ class Engine {
       for (idx r = 0; r < n; ++r) f.Xs.row(r).head(d_) = M.row(idx_begin[r]);
     });
     f.Xs.col(d_).head(n).setOnes();
+    if (p_.model == Model::Logistic) {
+      if (nk_ == 1) {
+        if (f.ylab.size() < n) f.ylab.resize(n);
+        for (idx r = 0; r < n; ++r) f.ylab[r] = double(p_.label[idx_begin[r]]);
+      } else {
+        f.yint.resize(n);
+        for (idx r = 0; r < n; ++r) f.yint[r] = p_.label[idx_begin[r]];
+      }
+    }
   }
 
   VectorXd row(i64 i) const {
@@ -174,6 +204,26 @@ class Engine {
     if (f.status != kOk) return;
     f.theta = f.solve(b);
     f.gval = Sv_ * f.theta - rv_;
+  }
+
+  // Δ for adding one point to a least-squares base, without temporaries (the hot path):
+  // u = A⁻¹x, θ moves by δ = c·u with c = (y − xᵀθ)/(1 + xᵀu); Δ = −(2δᵀg + δᵀS_vδ)/m.
+  // `u`, `su` are caller-owned buffers of length q. Returns false if 1 + xᵀu vanishes.
+  bool ls_add(const Fit& base, i64 z, VectorXd& u, VectorXd& su, double& delta) const {
+    visit_matrix(p_.X, [&](const auto& M) { u.head(d_) = M.row(z).transpose(); });
+    u[d_] = 1.0;
+    const double r = p_.y[z] - u.dot(base.theta);
+    su = u;  // keep x
+    u.array() *= base.equil.array();
+    base.llt.matrixL().solveInPlace(u);
+    base.llt.matrixU().solveInPlace(u);
+    u.array() *= base.equil.array();
+    const double den = 1.0 + su.dot(u);
+    if (!(den > 1e-12)) return false;
+    const double c = r / den;
+    su.noalias() = Sv_.selfadjointView<Eigen::Lower>() * u;
+    delta = -(2.0 * c * u.dot(base.gval) + c * c * u.dot(su)) / double(mv_);
+    return true;
   }
 
   // Change of validation MSE when θ moves by δ from the base: (2 δᵀ g + δᵀ S_v δ) / m.
@@ -201,34 +251,34 @@ class Engine {
   }
 
   // ------------------------------------------------------------------ logistic pieces
-  // Data part of F and ∇F over rows [0, n) of X with labels of `rows`; G is overwritten.
-  double data_grad(const MatrixXd& Xs, idx n, const std::vector<i64>& rows, const VectorXd& theta,
-                   VectorXd& G, MatrixXd& E) const {
+  // Data part of F and ∇F over the rows of f at θ; G is overwritten. With want_f false the
+  // objective is not evaluated (returns 0). Transcendentals run as vectorized Eigen array ops.
+  double data_grad(const Fit& f, const VectorXd& theta, VectorXd& G, MatrixXd& E,
+                   bool want_f = true) const {
+    const idx n = f.n;
     Eigen::Map<const MatrixXd> Th(theta.data(), q_, nk_);
-    E.noalias() = Xs.topRows(n) * Th;
+    E.noalias() = f.Xs.topRows(n) * Th;
     double F = 0;
     if (nk_ == 1) {
-      for (idx i = 0; i < n; ++i) {
-        const double t = E(i, 0), yi = double(p_.label[rows[i]]);
-        F += softplus(t) - yi * t;
-        E(i, 0) = sigmoid(t) - yi;
-      }
+      auto e = E.col(0).array();
+      const auto y = f.ylab.head(n).array();
+      if (want_f)
+        F = (e.max(0.0) + (1.0 + (-e.abs()).exp()).log()).sum() - (y * e).sum();
+      e = (1.0 + (-e).exp()).inverse() - y;
     } else {
-      for (idx i = 0; i < n; ++i) {
-        auto e = E.row(i);
-        const double mx = e.maxCoeff();
-        double s = 0;
-        for (idx a = 0; a < nk_; ++a) s += std::exp(e[a] - mx);
-        const double lse = mx + std::log(s);
-        const i64 yi = p_.label[rows[i]];
-        F += lse - e[yi];
-        for (idx a = 0; a < nk_; ++a) e[a] = std::exp(e[a] - lse);
-        e[yi] -= 1.0;
-      }
+      Eigen::ArrayXd mx = E.rowwise().maxCoeff().array();
+      if (want_f)
+        for (idx i = 0; i < n; ++i) F -= E(i, f.yint[i]);
+      E.array().colwise() -= mx;
+      E.array() = E.array().exp();
+      const Eigen::ArrayXd sum = E.rowwise().sum().array();
+      if (want_f) F += (mx + sum.log()).sum();
+      E.array().colwise() /= sum;
+      for (idx i = 0; i < n; ++i) E(i, f.yint[i]) -= 1.0;
     }
     G.resize(np_);
     Eigen::Map<MatrixXd> Gm(G.data(), q_, nk_);
-    Gm.noalias() = Xs.topRows(n).transpose() * E;
+    Gm.noalias() = f.Xs.topRows(n).transpose() * E;
     return F;
   }
 
@@ -323,12 +373,23 @@ class Engine {
     if (f.llt.info() != Eigen::Success || !(f.llt.rcond() > kRcondMin)) f.status = kSingular;
   }
 
+  // Gradient already negligible (at most 1e-2 · tol · |S| · rms(x_j) in every entry).
   bool converged(const VectorXd& G, idx n) const {
     Eigen::Map<const MatrixXd> Gm(G.data(), q_, nk_);
-    const double lim = p_.tol * double(std::max<idx>(n, 1));
+    const double lim = 1e-2 * p_.tol * double(std::max<idx>(n, 1));
     for (idx a = 0; a < nk_; ++a)
       for (idx j = 0; j < q_; ++j)
         if (!(std::abs(Gm(j, a)) <= lim * scale_[j])) return false;
+    return true;
+  }
+
+  // The stopping rule: a (Newton or chord) step that changes no linear predictor by more than
+  // tol per unit-rms feature, |Δθ_ja| · rms(x_j) ≤ tol for every coefficient.
+  bool small_step(const VectorXd& s) const {
+    Eigen::Map<const MatrixXd> Sm(s.data(), q_, nk_);
+    for (idx a = 0; a < nk_; ++a)
+      for (idx j = 0; j < q_; ++j)
+        if (!(std::abs(Sm(j, a)) * scale_[j] <= p_.tol)) return false;
     return true;
   }
 
@@ -350,6 +411,32 @@ class Engine {
     return true;
   }
 
+  // Unpenalized logistic fits exist only without complete separation: true when every point of
+  // f's rows (minus removed, plus added mods) is classified correctly by θ (the MLE diverges).
+  bool separated(const Fit& f, const std::vector<Mod>* mods, const VectorXd& theta) const {
+    Eigen::Map<const MatrixXd> Th(theta.data(), q_, nk_);
+    auto correct = [&](const auto& eta, i64 y) {
+      if (nk_ == 1) return y == 1 ? eta[0] > 0 : eta[0] < 0;
+      for (idx a = 0; a < nk_; ++a)
+        if (a != y && !(eta[y] > eta[a])) return false;
+      return true;
+    };
+    const MatrixXd Eta = f.Xs.topRows(f.n) * Th;
+    for (idx i = 0; i < f.n; ++i) {
+      bool removed = false;
+      if (mods)
+        for (const auto& m : *mods) removed |= m.sign < 0 && m.index == f.rows[i];
+      if (!removed && !correct(Eta.row(i), p_.label[f.rows[i]])) return false;
+    }
+    if (mods)
+      for (const auto& m : *mods)
+        if (m.sign > 0) {
+          const VectorXd eta = Th.transpose() * row(m.index);
+          if (!correct(eta, p_.label[m.index])) return false;
+        }
+    return true;
+  }
+
   // Damped Newton on the gathered subset, from f.theta (or zero when empty). On return f holds
   // θ, the factorized Hessian at the last Newton point and the residual gradient.
   void fit_logistic(Fit& f, MatrixXd& E, bool warm) const {
@@ -357,9 +444,9 @@ class Engine {
       f.status = kMissingClass;
       return;
     }
-    if (!warm || f.theta.size() != np_) f.theta = VectorXd::Zero(np_);
+    if (!warm || f.theta.size() != np_) f.theta = theta_init_;
     VectorXd G, Gt, step, th;
-    double F = data_grad(f.Xs, f.n, f.rows, f.theta, G, E) + add_penalty(f.theta, G);
+    double F = data_grad(f, f.theta, G, E) + add_penalty(f.theta, G);
     bool have_h = false;
     for (int it = 0; it < p_.max_iter; ++it) {
       if (converged(G, f.n)) {
@@ -369,6 +456,7 @@ class Engine {
         }
         f.gres = G;
         f.objective = F;
+        if (p_.l2 == 0 && separated(f, nullptr, f.theta)) f.status = kNotConverged;
         return;
       }
       f.status = kOk;
@@ -380,13 +468,21 @@ class Engine {
       double t = 1.0, Ft = 0;
       for (int ls = 0; ls < 60; ++ls) {
         th = f.theta + t * step;
-        Ft = data_grad(f.Xs, f.n, f.rows, th, Gt, E) + add_penalty(th, Gt);
-        if (Ft <= F + 1e-4 * t * slope || std::abs(Ft - F) <= 1e-15 * std::abs(F)) break;
+        Ft = data_grad(f, th, Gt, E) + add_penalty(th, Gt);
+        // Armijo, with a slack at the rounding level of F: near the optimum the predicted
+        // decrease is below F's rounding error and the full Newton step must be taken
+        if (Ft <= F + 1e-4 * t * slope + 1e-12 * (std::abs(F) + 1.0)) break;
         t *= 0.5;
       }
       f.theta = th;
       F = Ft;
       G = Gt;
+      if (t == 1.0 && small_step(step)) {  // quadratic convergence: θ is now far inside tol
+        f.gres = G;
+        f.objective = F;
+        if (p_.l2 == 0 && separated(f, nullptr, f.theta)) f.status = kNotConverged;
+        return;
+      }
     }
     f.status = kNotConverged;
   }
@@ -394,7 +490,6 @@ class Engine {
   double val_loss(const VectorXd& theta) const {
     Eigen::Map<const MatrixXd> Th(theta.data(), q_, nk_);
     MatrixXd E = Xv_ * Th;
-    double s = 0;
     if (p_.metric == Metric::Accuracy) {
       i64 wrong = 0;
       for (idx i = 0; i < mv_; ++i) {
@@ -410,14 +505,15 @@ class Engine {
       }
       return double(wrong) / double(mv_);
     }
+    double s = 0;
     if (nk_ == 1) {
-      for (idx i = 0; i < mv_; ++i) s += softplus(E(i, 0)) - double(p_.label_v[i]) * E(i, 0);
+      const auto e = E.col(0).array();
+      s = (e.max(0.0) + (1.0 + (-e.abs()).exp()).log()).sum() - (yv_.array() * e).sum();
     } else {
-      for (idx i = 0; i < mv_; ++i) {
-        auto e = E.row(i);
-        const double mx = e.maxCoeff();
-        s += mx + std::log((e.array() - mx).exp().sum()) - e[p_.label_v[i]];
-      }
+      const Eigen::ArrayXd mx = E.rowwise().maxCoeff().array();
+      for (idx i = 0; i < mv_; ++i) s -= E(i, p_.label_v[i]);
+      E.array().colwise() -= mx;
+      s += (mx + E.array().exp().rowwise().sum().log()).sum();
     }
     return s / double(mv_);
   }
@@ -427,39 +523,41 @@ class Engine {
   // Falls back to a full Newton fit of S if the iteration does not contract.
   int solve_modified(const Fit& base, const std::vector<Mod>& mods, const Fit& start,
                      const std::vector<Mod>& extra, VectorXd& theta, VectorXd& gres, Fit& scratch,
-                     MatrixXd& E) const {
+                     MatrixXd& E, bool need_gres = false) const {
     if (!classes_present(base, mods)) return kMissingClass;
     const idx nm = idx(mods.size()), r = nm * nk_;
     idx nS = base.n;
     for (const auto& m : mods) nS += m.sign > 0 ? 1 : -1;
-    // Woodbury pieces
+    // Woodbury pieces: P = H_{D0}(θ_D0) + U Wb Uᵀ, with the modified points' own curvature Wb
+    // re-evaluated at every iterate (their predictions move most), V = H⁻¹U fixed.
     MatrixXd U = MatrixXd::Zero(np_, r), Wb = MatrixXd::Zero(r, r);
     std::vector<VectorXd> xs(nm);
     VectorXd rr;
     MatrixXd W;
     for (idx t = 0; t < nm; ++t) {
       xs[t] = row(mods[t].index);
-      point_terms(xs[t], p_.label[mods[t].index], base.theta, rr, W);
       for (idx a = 0; a < nk_; ++a) U.block(a * q_, t * nk_ + a, q_, 1) = xs[t];
-      Wb.block(t * nk_, t * nk_, nk_, nk_) = mods[t].sign * W;
     }
     MatrixXd V = U;
     base.solve_in_place(V);
-    MatrixXd C = MatrixXd::Identity(r, r);
-    C.noalias() += Wb * (U.transpose() * V);
-    Eigen::PartialPivLU<MatrixXd> lu(C);
-    const bool wood_ok = lu.rcond() > kWoodburyRcond;
+    const MatrixXd UtV = U.transpose() * V;
+    Eigen::PartialPivLU<MatrixXd> lu;
+    // adds the modified points' gradient terms at th to G and sets Wb, lu at th
+    auto mods_terms = [&](const VectorXd& th, VectorXd* G) {
+      for (idx t = 0; t < nm; ++t) {
+        point_terms(xs[t], p_.label[mods[t].index], th, rr, W);
+        Wb.block(t * nk_, t * nk_, nk_, nk_) = mods[t].sign * W;
+        if (G) Eigen::Map<MatrixXd>(G->data(), q_, nk_).noalias() += mods[t].sign * xs[t] * rr.transpose();
+      }
+      MatrixXd C = MatrixXd::Identity(r, r);
+      C.noalias() += Wb * UtV;
+      lu.compute(C);
+      return lu.rcond() > kWoodburyRcond;
+    };
     auto apply = [&](const VectorXd& g) {
       VectorXd t = base.solve(g);
       if (r) t.noalias() -= V * lu.solve(Wb * (U.transpose() * t));
       return t;
-    };
-    auto mods_grad = [&](const VectorXd& th, VectorXd& G) {
-      Eigen::Map<MatrixXd> Gm(G.data(), q_, nk_);
-      for (idx t = 0; t < nm; ++t) {
-        point_terms(xs[t], p_.label[mods[t].index], th, rr, W);
-        Gm.noalias() += mods[t].sign * xs[t] * rr.transpose();
-      }
     };
     // gradient of F_S at the start: start's residual ± the extra points
     theta = start.theta;
@@ -472,18 +570,25 @@ class Engine {
         Gm.noalias() += m.sign * x * rr.transpose();
       }
     }
+    bool wood_ok = mods_terms(theta, nullptr);
     if (wood_ok) {
       if (p_.one_step) {  // approximate: the result is treated as converged (residual 0)
         theta -= apply(G);
         gres = VectorXd::Zero(np_);
         return kOk;
       }
+      // Anderson acceleration (depth kDepth) of the fixed-point map θ ↦ θ − P⁻¹∇F_S(θ): the
+      // chord iteration alone contracts linearly at a rate ~ leverage of the modified points.
       double prev = std::numeric_limits<double>::infinity();
       int worse = 0;
-      for (int it = 0; it < p_.max_iter; ++it) {
+      constexpr int kDepth = 3;
+      MatrixXd dTh(np_, kDepth), dF(np_, kDepth);
+      VectorXd f, f_prev, th_prev;
+      int hist = 0, head = 0;
+      for (int it = 0; it < p_.max_iter && wood_ok; ++it) {
         if (converged(G, nS)) {
           gres = G;
-          return kOk;
+          return p_.l2 == 0 && separated(base, &mods, theta) ? kNotConverged : kOk;
         }
         const double gn = G.cwiseAbs().maxCoeff();
         if (gn >= prev) {
@@ -492,10 +597,41 @@ class Engine {
           worse = 0;
         }
         prev = gn;
-        theta -= apply(G);
-        data_grad(base.Xs, base.n, base.rows, theta, G, E);
+        f = -apply(G);
+        if (small_step(f)) {
+          theta += f;
+          if (need_gres) {
+            data_grad(base, theta, G, E, false);
+            add_penalty(theta, G);
+            mods_terms(theta, &G);
+            gres = G;
+          } else {
+            gres = VectorXd::Zero(np_);
+          }
+          return p_.l2 == 0 && separated(base, &mods, theta) ? kNotConverged : kOk;
+        }
+        VectorXd next = theta + f;
+        if (it > 0) {
+          dTh.col(head) = theta - th_prev;
+          dF.col(head) = f - f_prev;
+          head = (head + 1) % kDepth;
+          hist = std::min(hist + 1, kDepth);
+          const auto Fh = dF.leftCols(hist);
+          Eigen::ColPivHouseholderQR<MatrixXd> qr(Fh);
+          if (qr.rank() == hist) {
+            const VectorXd gamma = qr.solve(f);
+            next.noalias() -= (dTh.leftCols(hist) + Fh) * gamma;
+          } else {
+            hist = 0;
+            head = 0;
+          }
+        }
+        th_prev = theta;
+        f_prev = f;
+        theta = next;
+        data_grad(base, theta, G, E, false);
         add_penalty(theta, G);
-        mods_grad(theta, G);
+        wood_ok = mods_terms(theta, &G);
       }
     }
     // fallback: a full Newton fit of S, warm-started at the start point
@@ -523,7 +659,7 @@ class Engine {
   VectorXd scale_;
   Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> Xv_;
   MatrixXd Sv_;
-  VectorXd rv_;
+  VectorXd rv_, yv_, theta_init_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -539,6 +675,7 @@ struct Target {
 struct Work {
   Fit base, scratch;
   MatrixXd E;
+  VectorXd u, su;
   std::vector<Fit> plus;       // D0 + e_c, per distinct e_c in the task
   std::vector<i64> plus_key;
   std::vector<double> plus_loss;
@@ -585,8 +722,9 @@ void run_task(const Engine& eng, const Problem& p, Work& w, const i64* d0, idx k
       } else if (t.extra < 0) {
         mods.assign({Mod{t.point, +1.0}});
         if (ls) {
-          if (eng.ls_delta(base, mods, delta)) dl = -eng.ls_dloss(base, delta);
-          else st = kSingular;
+          w.u.resize(eng.q());
+          w.su.resize(eng.q());
+          if (!eng.ls_add(base, t.point, w.u, w.su, dl)) st = kSingular;
         } else {
           st = eng.solve_modified(base, mods, base, mods, theta, gres, w.scratch, w.E);
           if (st == kOk) dl = L0 - eng.val_loss(theta);
@@ -613,7 +751,7 @@ void run_task(const Engine& eng, const Problem& p, Work& w, const i64* d0, idx k
               s1 = kSingular;
             }
           } else {
-            s1 = eng.solve_modified(base, mods, base, mods, f1.theta, f1.gres, w.scratch, w.E);
+            s1 = eng.solve_modified(base, mods, base, mods, f1.theta, f1.gres, w.scratch, w.E, true);
             if (s1 == kOk) w.plus_loss[slot] = eng.val_loss(f1.theta);
           }
           w.plus_status[slot] = s1;

@@ -66,8 +66,12 @@ void row_sq_norms_impl(const Map& X, const Eigen::MatrixXd& M, double* out) {
 #endif
   for (idx b = 0; b < blocks; ++b) {
     const idx r0 = b * kRowBlock, len = std::min(kRowBlock, n - r0);
-    Eigen::MatrixXd Y = X.middleRows(r0, len) * M;
-    Eigen::Map<Eigen::VectorXd>(out + r0, len) = Y.rowwise().squaredNorm();
+    const Eigen::MatrixXd Y = X.middleRows(r0, len) * M;
+    // Reduce into an aligned temporary: evaluating straight into `out` would let the (varying)
+    // alignment of the caller's array change Eigen's vectorized summation order, and with it
+    // the last bit of the result.
+    const Eigen::VectorXd norms = Y.rowwise().squaredNorm();
+    std::copy(norms.data(), norms.data() + len, out + r0);
   }
 }
 

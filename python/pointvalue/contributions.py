@@ -443,7 +443,7 @@ def marginal_contributions(
     approx=None,
     points_per_subset: int = 64,
     resume: Contributions | None = None,
-    tol: float = 1e-12,
+    tol: float = 1e-10,
     max_iter: int = 100,
 ) -> Contributions:
     """Sample marginal contributions ``Δ(z, D) = L(D) − L(D ∪ {z})`` of training points.
@@ -518,7 +518,7 @@ def marginal_contributions(
         `n_samples` more rounds (no draw is repeated) with its settings (the arguments that
         define the draws must then be left at their defaults or equal). Returns old and new
         samples together. See also :meth:`Contributions.extend`.
-    tol : float, default 1e-12
+    tol : float, default 1e-10
         Convergence: every gradient entry of the training objective satisfies
         ``|∂F/∂θ_j| ≤ tol · |D| · rms(x_j)``, for D and for every D ∪ {z}.
     max_iter : int, default 100
@@ -638,7 +638,7 @@ def _progress(progress, total):
 _DRAW_KEYS = ("sizes", "size_dist", "stratify", "l2", "metric", "approx", "points_per_subset", "tol",
               "max_iter")
 _DEFAULTS = dict(points=None, sizes=(100, 1000), size_dist="uniform", stratify=True, l2=None,
-                 metric=None, random_state=None, approx=None, points_per_subset=64, tol=1e-12,
+                 metric=None, random_state=None, approx=None, points_per_subset=64, tol=1e-10,
                  max_iter=100)
 
 
@@ -710,7 +710,7 @@ def evaluate_contributions(
     metric=None,
     approx=None,
     n_jobs=None,
-    tol: float = 1e-12,
+    tol: float = 1e-10,
     max_iter: int = 100,
 ) -> np.ndarray:
     """Δ(z, D) = L(D) − L(D ∪ {z}) for pairs the caller chooses, through the fast paths.

@@ -1,0 +1,94 @@
+# Type stubs for the compiled module (checked against it by tests/test_stubs.py with stubtest).
+import numpy as np
+import numpy.typing as npt
+
+isa_variant: str
+has_openmp: bool
+eigen_version: str
+
+def simd_instruction_sets() -> str: ...
+def max_threads() -> int: ...
+
+# fwht family: in-place transforms of C-contiguous 2-D arrays, times `scale`
+def fwht_vectors_f64(a: np.ndarray, scale: float = 1.0) -> None: ...
+def fwht_vectors_f32(a: np.ndarray, scale: float = 1.0) -> None: ...
+def fwht_rows_f64(a: np.ndarray, scale: float = 1.0) -> None: ...
+def fwht_rows_f32(a: np.ndarray, scale: float = 1.0) -> None: ...
+
+# sketch family
+def gram(X: np.ndarray) -> npt.NDArray[np.float64]: ...
+def leverage_exact(X: np.ndarray, rcond: float) -> tuple[npt.NDArray[np.float64], int, int]: ...
+def srht(
+    X: np.ndarray, signs: npt.ArrayLike, rows: npt.ArrayLike, log2N: int
+) -> npt.NDArray[np.float64]: ...
+def leverage_sketch(
+    X: np.ndarray, sketch: npt.ArrayLike, jl: npt.ArrayLike | None, rcond: float
+) -> tuple[npt.NDArray[np.float64], int]: ...
+
+# refit family: marginal contributions by incremental refits (status codes: 0 ok, 1 singular,
+# 2 not converged / separable, 3 missing class, 4 bad index)
+def refit_evaluate(
+    X: np.ndarray,
+    y: npt.ArrayLike | None,
+    label: npt.ArrayLike | None,
+    X_val: np.ndarray,
+    y_val: npt.ArrayLike | None,
+    label_val: npt.ArrayLike | None,
+    n_classes: int,
+    model: int,
+    metric: int,
+    l2: float,
+    tol: float,
+    max_iter: int,
+    one_step: bool,
+    scale: npt.ArrayLike | None,
+    sub_ptr: npt.ArrayLike,
+    sub_idx: npt.ArrayLike,
+    tgt_ptr: npt.ArrayLike,
+    tgt_idx: npt.ArrayLike,
+    n_threads: int,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32]]: ...
+def refit_sample(
+    X: np.ndarray,
+    y: npt.ArrayLike | None,
+    label: npt.ArrayLike | None,
+    X_val: np.ndarray,
+    y_val: npt.ArrayLike | None,
+    label_val: npt.ArrayLike | None,
+    n_classes: int,
+    model: int,
+    metric: int,
+    l2: float,
+    tol: float,
+    max_iter: int,
+    one_step: bool,
+    scale: npt.ArrayLike | None,
+    stratum: npt.ArrayLike,
+    strata_ptr: npt.ArrayLike,
+    strata_idx: npt.ArrayLike,
+    balanced: bool,
+    k_values: npt.ArrayLike,
+    k_cdf: npt.ArrayLike,
+    seed: int,
+    points: npt.ArrayLike,
+    group: int,
+    r0: int,
+    r1: int,
+    n_threads: int,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int32]]: ...
+def refit_plan(
+    stratum: npt.ArrayLike,
+    strata_ptr: npt.ArrayLike,
+    strata_idx: npt.ArrayLike,
+    balanced: bool,
+    k_values: npt.ArrayLike,
+    k_cdf: npt.ArrayLike,
+    seed: int,
+    points: npt.ArrayLike,
+    group: int,
+    r0: int,
+    r1: int,
+) -> dict[str, np.ndarray]: ...
+def refit_stratum_counts(
+    strata_ptr: npt.ArrayLike, balanced: bool, k: int
+) -> npt.NDArray[np.int64]: ...
