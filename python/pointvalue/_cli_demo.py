@@ -10,17 +10,17 @@ import numpy as np
 def register(sub) -> None:
     p = sub.add_parser(
         "demo",
-        help="value 300 handwritten digits with individualized scaling laws (no network, ~1 min)",
+        help="value 400 handwritten digits with individualized scaling laws (no network, < 1 min)",
         description="Run the whole pipeline — marginal contributions of training points to a logistic "
         "regression, one scaling law c/k^α per point, distributional values, size-aware selection — on "
         "scikit-learn's bundled digits (even vs odd), or on generated data when scikit-learn is not "
         "installed, and write a report folder (CSV, Figure 1, summary). No network needed.",
     )
     p.add_argument("--out", default="pointvalue-demo", help="report folder (default ./pointvalue-demo)")
-    p.add_argument("--points", type=int, default=300, help="training points to value (default 300)")
-    p.add_argument("--samples", type=int, default=100, help="Δ samples per point (default 100)")
-    p.add_argument("--heldout-samples", type=int, default=15,
-                   help="held-out samples per size at k = 100, 200, 400, 800 (default 15)")
+    p.add_argument("--points", type=int, default=400, help="training points to value (default 400)")
+    p.add_argument("--samples", type=int, default=200, help="Δ samples per point (default 200)")
+    p.add_argument("--heldout-samples", type=int, default=25,
+                   help="held-out samples per size at k = 100, 200, 400, 800 (default 25)")
     p.add_argument("--dataset", choices=["digits", "synthetic"], default=None,
                    help="digits (needs scikit-learn; the default when installed) or synthetic")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
