@@ -506,3 +506,19 @@ def test_exact_fits_have_no_standard_error():
     laws = pv.fit_scaling_laws(pv.Contributions(np.zeros(40, int), k, 3.0 * k**-1.5))
     assert laws.status[0] == 0 and abs(laws.alpha[0] - 1.5) < 1e-6 and abs(laws.c[0] - 3.0) < 1e-5
     assert np.isnan(laws.alpha_se[0])
+
+
+def test_grouped_statistics_match_scipy(rng):
+    from pointvalue.scaling import _grouped_r2_pearson, _grouped_ranks
+
+    g = rng.integers(0, 6, 400)
+    e = np.round(rng.standard_normal(400), 1)  # ties on purpose
+    p = e + rng.standard_normal(400)
+    r2, pe = _grouped_r2_pearson(g, e, p, 6)
+    sp = _grouped_r2_pearson(g, _grouped_ranks(g, e), _grouped_ranks(g, p), 6)[1]
+    for j in range(6):
+        s = g == j
+        np.testing.assert_allclose(r2[j], 1 - np.sum((e[s] - p[s]) ** 2) / np.sum((e[s] - e[s].mean()) ** 2))
+        np.testing.assert_allclose(pe[j], stats.pearsonr(e[s], p[s])[0])
+        np.testing.assert_allclose(sp[j], stats.spearmanr(e[s], p[s])[0])
+        np.testing.assert_allclose(_grouped_ranks(g, e)[s], stats.rankdata(e[s]))

@@ -126,6 +126,42 @@ def _log_fit(contrib, pts):
     return alpha, r2, m, finite_pt, (gp, gk, gm, gn, pos)
 
 
+def _grouped_r2_pearson(g, e, p, n_groups):
+    """Per group: R² of p predicting e (1 − SSE/SST) and the Pearson correlation (vectorized)."""
+    cnt = np.bincount(g, minlength=n_groups).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        me = np.bincount(g, weights=e, minlength=n_groups) / cnt
+        mp = np.bincount(g, weights=p, minlength=n_groups) / cnt
+        de, dp = e - me[g], p - mp[g]
+        see = np.bincount(g, weights=de * de, minlength=n_groups)
+        spp = np.bincount(g, weights=dp * dp, minlength=n_groups)
+        sep = np.bincount(g, weights=de * dp, minlength=n_groups)
+        sse = np.bincount(g, weights=(e - p) ** 2, minlength=n_groups)
+        r2 = np.where(see > 0, 1.0 - sse / see, np.nan)
+        pearson = np.where((see > 0) & (spp > 0), sep / np.sqrt(see * spp), np.nan)
+    return r2, np.clip(pearson, -1.0, 1.0)
+
+
+def _grouped_ranks(g, x):
+    """Ranks of x within each group (1-based, ties get their average rank), vectorized."""
+    order = np.lexsort((x, g))
+    gs, xs = g[order], x[order]
+    n = len(x)
+    pos = np.arange(n, dtype=np.float64)
+    new_group = np.ones(n, dtype=bool)
+    new_group[1:] = gs[1:] != gs[:-1]
+    group_start = np.maximum.accumulate(np.where(new_group, pos, 0.0))
+    new_run = new_group.copy()
+    new_run[1:] |= xs[1:] != xs[:-1]
+    run_id = np.cumsum(new_run) - 1
+    run_start = pos[new_run]
+    run_end = np.append(run_start[1:], n) - 1
+    avg = 0.5 * (run_start + run_end)[run_id] - group_start + 1.0
+    ranks = np.empty(n)
+    ranks[order] = avg
+    return ranks
+
+
 # ----------------------------------------------------------------------------------------------
 # Result class
 # ----------------------------------------------------------------------------------------------
@@ -280,8 +316,6 @@ class ScalingLaws:
             (across points); ``overall`` with ``r2``, ``pearson``, ``spearman``, ``n``
             over all pairs. R² is ``1 − Σ(ψ − ψ̂)² / Σ(ψ − mean ψ)²`` (it can be negative).
         """
-        from scipy import stats
-
         gp, gk, gm, _ = empirical_means(held_out)
         pos = np.searchsorted(self.point, gp)
         pos = np.clip(pos, 0, len(self.point) - 1)
@@ -293,18 +327,19 @@ class ScalingLaws:
         keep &= np.isfinite(pred)
         gk, gm, pred = gk[keep], gm[keep], pred[keep]
 
-        def scores(e, p):
-            if len(e) < 3 or np.ptp(e) == 0:
-                return np.nan, np.nan, np.nan
-            r2 = 1.0 - np.sum((e - p) ** 2) / np.sum((e - e.mean()) ** 2)
-            if np.ptp(p) == 0:
-                return r2, np.nan, np.nan
-            return r2, stats.pearsonr(e, p)[0], stats.spearmanr(e, p)[0]
-
-        ks = np.unique(gk)
-        per = np.array([scores(gm[gk == kk], pred[gk == kk]) for kk in ks]).reshape(-1, 3)
-        counts = np.array([np.sum(gk == kk) for kk in ks], dtype=np.int64)
-        o = scores(gm, pred)
+        ks, gi, counts = np.unique(gk, return_inverse=True, return_counts=True)
+        gi = gi.ravel()
+        per_r2, per_pe = _grouped_r2_pearson(gi, gm, pred, len(ks))
+        per_sp = _grouped_r2_pearson(gi, _grouped_ranks(gi, gm), _grouped_ranks(gi, pred), len(ks))[1]
+        small = counts < 3
+        per_r2[small] = per_pe[small] = per_sp[small] = np.nan
+        zeros = np.zeros(len(gm), dtype=np.int64)
+        o_r2, o_pe = _grouped_r2_pearson(zeros, gm, pred, 1)
+        o_sp = _grouped_r2_pearson(zeros, _grouped_ranks(zeros, gm), _grouped_ranks(zeros, pred), 1)[1]
+        if len(gm) < 3:
+            o_r2 = o_pe = o_sp = np.full(1, np.nan)
+        per = np.column_stack([per_r2, per_pe, per_sp])
+        o = (float(o_r2[0]), float(o_pe[0]), float(o_sp[0]))
         return {
             "k": ks,
             "r2": per[:, 0],
