@@ -14,4 +14,6 @@ PYBIND11_MODULE(PV_MODULE_NAME, m) {
   bind_sketch(m);
   bind_sampling(m);
   bind_glm(m);
+  bind_powerlaw(m);
+  bind_refit(m);
 }

@@ -12,4 +12,6 @@ void bind_fwht(py::module_& m);
 void bind_sketch(py::module_& m);
 void bind_sampling(py::module_& m);
 void bind_glm(py::module_& m);
+void bind_powerlaw(py::module_& m);
+void bind_refit(py::module_& m);
 }  // namespace pointvalue::bindings

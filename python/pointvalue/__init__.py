@@ -3,32 +3,46 @@
 Fast C++ kernels (Eigen, OpenMP) behind a scikit-learn-style API:
 
 * transforms and sketches: :func:`fwht`, :func:`srht`, :func:`leverage_scores`;
-* sampling: :func:`inclusion_probabilities`, :func:`poisson_sample`, :class:`InfluenceSampler`;
-* GLM solvers and influence: :func:`fit_glm`, :func:`influence_scores`;
+* GLM solvers and influence: :func:`fit_glm` (:class:`GLMFit`), :func:`influence_scores`;
+* optimal subsampling: :func:`inclusion_probabilities`, :func:`poisson_sample`,
+  :class:`InfluenceSampler`, :func:`subsampling_scores`;
+* marginal contributions Δ(z, D) by incremental refits: :func:`marginal_contributions`,
+  :func:`evaluate_contributions`, :class:`Contributions`;
+* individualized scaling laws: :func:`fit_scaling_laws` (:class:`ScalingLaws`),
+  :func:`distributional_values`, :func:`select_points`.
 """
 
 from ._config import config, show_config
+from .contributions import Contributions, evaluate_contributions, marginal_contributions
 from .glm import GLMFit, fit_glm
 from .influence import influence_scores
 from .leverage import leverage_scores
 from .sampling import inclusion_probabilities, poisson_sample, sampling_uniforms
+from .scaling import ScalingLaws, distributional_values, fit_scaling_laws, select_points
 from .subsampling import InfluenceSampler, subsampling_scores
 from .transform import fwht, fwht_inplace, srht
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Contributions",
     "GLMFit",
     "InfluenceSampler",
+    "ScalingLaws",
     "config",
+    "distributional_values",
+    "evaluate_contributions",
     "fit_glm",
+    "fit_scaling_laws",
     "fwht",
     "fwht_inplace",
     "inclusion_probabilities",
     "influence_scores",
     "leverage_scores",
+    "marginal_contributions",
     "poisson_sample",
     "sampling_uniforms",
+    "select_points",
     "show_config",
     "srht",
     "subsampling_scores",

@@ -72,3 +72,97 @@ def inclusion_probabilities(
 ) -> tuple[npt.NDArray[np.float64], float, int, int]: ...  # π, λ, rows at the floor, rows at 1
 def poisson_sample(probabilities: np.ndarray, key: int, offset: int = 0) -> npt.NDArray[np.int64]: ...
 def stream_uniforms(key: int, offset: int, n: int) -> npt.NDArray[np.float64]: ...
+# refit family: marginal contributions by incremental refits (status codes: 0 ok, 1 singular,
+# 2 not converged / separable, 3 missing class, 4 bad index)
+def refit_evaluate(
+    X: np.ndarray,
+    y: npt.ArrayLike | None,
+    label: npt.ArrayLike | None,
+    X_val: np.ndarray,
+    y_val: npt.ArrayLike | None,
+    label_val: npt.ArrayLike | None,
+    n_classes: int,
+    model: int,
+    metric: int,
+    l2: float,
+    tol: float,
+    max_iter: int,
+    one_step: bool,
+    scale: npt.ArrayLike | None,
+    sub_ptr: npt.ArrayLike,
+    sub_idx: npt.ArrayLike,
+    tgt_ptr: npt.ArrayLike,
+    tgt_idx: npt.ArrayLike,
+    n_threads: int,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32]]: ...
+def refit_sample(
+    X: np.ndarray,
+    y: npt.ArrayLike | None,
+    label: npt.ArrayLike | None,
+    X_val: np.ndarray,
+    y_val: npt.ArrayLike | None,
+    label_val: npt.ArrayLike | None,
+    n_classes: int,
+    model: int,
+    metric: int,
+    l2: float,
+    tol: float,
+    max_iter: int,
+    one_step: bool,
+    scale: npt.ArrayLike | None,
+    stratum: npt.ArrayLike,
+    strata_ptr: npt.ArrayLike,
+    strata_idx: npt.ArrayLike,
+    balanced: bool,
+    k_values: npt.ArrayLike,
+    k_cdf: npt.ArrayLike,
+    seed: int,
+    points: npt.ArrayLike,
+    group: int,
+    r0: int,
+    r1: int,
+    n_threads: int,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int32]]: ...
+def refit_plan(
+    stratum: npt.ArrayLike,
+    strata_ptr: npt.ArrayLike,
+    strata_idx: npt.ArrayLike,
+    balanced: bool,
+    k_values: npt.ArrayLike,
+    k_cdf: npt.ArrayLike,
+    seed: int,
+    points: npt.ArrayLike,
+    group: int,
+    r0: int,
+    r1: int,
+) -> dict[str, np.ndarray]: ...
+def refit_stratum_counts(
+    strata_ptr: npt.ArrayLike, balanced: bool, k: int
+) -> npt.NDArray[np.int64]: ...
+
+# powerlaw family: batched profile-likelihood fits of Δ ~ Normal(c k^-α, σ² k^-β), points grouped
+# by CSR offsets (status codes: 0 ok, 1 too few distinct k, 2 all Δ zero, 3 non-finite, 4 not
+# converged)
+def fit_powerlaw(
+    offsets: npt.ArrayLike,
+    logk: npt.ArrayLike,
+    delta: npt.ArrayLike,
+    starts: npt.ArrayLike,
+    alpha_lo: float,
+    alpha_hi: float,
+    beta_lo: float,
+    beta_hi: float,
+    grid_alpha: int,
+    grid_beta: int,
+    n_candidates: int,
+    scan_grid: int,
+    max_iter: int,
+    gtol: float,
+) -> dict[str, np.ndarray]: ...
+def profile_powerlaw(
+    offsets: npt.ArrayLike,
+    logk: npt.ArrayLike,
+    delta: npt.ArrayLike,
+    alpha: npt.ArrayLike,
+    beta: npt.ArrayLike,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...

@@ -1,0 +1,990 @@
+#include "pointvalue/refit.hpp"
+
+#include <Eigen/Cholesky>
+#include <Eigen/LU>
+#include <Eigen/QR>
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "pointvalue/parallel.hpp"
+
+namespace pointvalue::refit {
+namespace {
+
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
+using i64 = std::int64_t;
+
+constexpr double kRcondMin = 1e-12;   // equilibrated Gram / Hessian: below this it is singular
+constexpr double kWoodburyRcond = 1e-10;
+constexpr double kNullFix = 1.0;
+constexpr idx kInitRows = 2048;     // rows of the pool fit that warm-starts every base fit      // multinomial: γ/2 (Σ_a θ_ja)² pins the softmax null space
+
+// ---------------------------------------------------------------------------------------------
+// Counter-based random streams: xoshiro256** seeded by a SplitMix64 hash of (seed, a, b).
+
+inline std::uint64_t splitmix64(std::uint64_t& x) {
+  std::uint64_t z = (x += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+class Rng {
+ public:
+  Rng(std::uint64_t seed, std::uint64_t a, std::uint64_t b) {
+    std::uint64_t h = seed;
+    std::uint64_t k1 = splitmix64(h) ^ (a * 0xD1B54A32D192ED03ULL);
+    std::uint64_t k2 = splitmix64(k1) ^ (b * 0xABC98388FB8FAC03ULL);
+    std::uint64_t x = splitmix64(k2);
+    for (auto& w : s_) w = splitmix64(x);
+  }
+  std::uint64_t next() {
+    const std::uint64_t r = rotl(s_[1] * 5, 7) * 9, t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return r;
+  }
+  double uniform() { return double(next() >> 11) * 0x1.0p-53; }
+  // Unbiased integer in [0, n) (Lemire's multiply-and-reject).
+  std::uint64_t below(std::uint64_t n) {
+    unsigned __int128 m = (unsigned __int128)next() * n;
+    std::uint64_t lo = std::uint64_t(m);
+    if (lo < n) {
+      const std::uint64_t thresh = (0 - n) % n;
+      while (lo < thresh) {
+        m = (unsigned __int128)next() * n;
+        lo = std::uint64_t(m);
+      }
+    }
+    return std::uint64_t(m >> 64);
+  }
+
+ private:
+  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  std::uint64_t s_[4];
+};
+
+constexpr std::uint64_t kGroupStream = ~std::uint64_t(0);
+
+// ---------------------------------------------------------------------------------------------
+// Numerically safe scalar pieces of the logistic model.
+
+inline double softplus(double t) { return std::max(t, 0.0) + std::log1p(std::exp(-std::abs(t))); }
+inline double sigmoid(double t) {
+  if (t >= 0) return 1.0 / (1.0 + std::exp(-t));
+  const double e = std::exp(t);
+  return e / (1.0 + e);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A fitted subset: rows gathered (with the intercept column), θ, the factorized Gram / Hessian.
+
+struct Fit {
+  idx n = 0;             // rows
+  MatrixXd Xs;           // n × q (column q−1 is 1), capacity may exceed n
+  std::vector<i64> rows; // pool indices
+  VectorXd theta;        // p = q · nk (column-major (q × nk))
+  VectorXd equil;        // p: the factorization is of diag(equil) H diag(equil)
+  Eigen::LLT<MatrixXd> llt;
+  VectorXd gres;         // ∇F_S(θ): ~0 at convergence (logistic)
+  double objective = 0;
+  int status = kOk;
+  // least squares: validation gradient at θ (S_v θ − r_v)
+  VectorXd gval;
+  std::vector<std::int64_t> class_count;  // logistic: points per class
+  VectorXd ylab;                          // binary logistic: labels as 0/1
+  std::vector<std::int64_t> yint;         // multinomial: labels
+  VectorXd solve(const VectorXd& v) const {
+    VectorXd t = equil.cwiseProduct(v);
+    t = llt.solve(t);
+    return equil.cwiseProduct(t);
+  }
+  void solve_in_place(Eigen::Ref<MatrixXd> V) const {
+    V = equil.asDiagonal() * V;
+    llt.solveInPlace(V);
+    V = equil.asDiagonal() * V;
+  }
+};
+
+struct Mod {
+  i64 index;
+  double sign;  // +1 add, −1 remove
+};
+
+class Engine {
+ public:
+  explicit Engine(const Problem& p) : p_(p) {
+    d_ = p.X.cols;
+    q_ = d_ + 1;
+    nk_ = (p.model == Model::Logistic && p.n_classes > 2) ? p.n_classes : 1;
+    np_ = q_ * nk_;
+    scale_ = VectorXd::Ones(q_);
+    if (p.scale)
+      for (idx j = 0; j < d_; ++j) scale_[j] = p.scale[j] > 0 ? p.scale[j] : 1.0;
+    // validation rows with the intercept column, row-major m × q
+    mv_ = p.Xv.rows;
+    Xv_.resize(mv_, q_);
+    visit_matrix(p.Xv, [&](const auto& M) { Xv_.leftCols(d_) = M; });
+    Xv_.col(d_).setOnes();
+    if (p.model == Model::Logistic && nk_ == 1) {
+      yv_.resize(mv_);
+      for (idx i = 0; i < mv_; ++i) yv_[i] = double(p.label_v[i]);
+    }
+    if (p.model == Model::LeastSquares) {
+      Sv_ = Xv_.transpose() * Xv_;
+      Eigen::Map<const VectorXd> yv(p.yv, mv_);
+      rv_ = Xv_.transpose() * yv;
+    }
+    theta_init_ = VectorXd::Zero(np_);
+    if (p.model == Model::Logistic) {
+      // A starting point for every base fit: the fit of an evenly strided (deterministic) sample
+      // of the pool. Saves Newton iterations; zero if that fit fails.
+      const idx n = p.X.rows, s = std::min<idx>(n, kInitRows);
+      std::vector<i64> rows(s);
+      for (idx i = 0; i < s; ++i) rows[i] = i64(i * n / s);
+      Fit f;
+      gather(f, rows.data(), s);
+      MatrixXd E;
+      fit_logistic(f, E, false);
+      if (f.status == kOk) theta_init_ = f.theta;
+    }
+  }
+
+  idx q() const { return q_; }
+  idx nk() const { return nk_; }
+  idx np() const { return np_; }
+
+  // ------------------------------------------------------------------ gathering
+  void gather(Fit& f, const i64* idx_begin, idx n) const {
+    f.n = n;
+    if (f.Xs.rows() < n || f.Xs.cols() != q_) f.Xs.resize(std::max<idx>(n, 1), q_);
+    f.rows.assign(idx_begin, idx_begin + n);
+    visit_matrix(p_.X, [&](const auto& M) {
+      for (idx r = 0; r < n; ++r) f.Xs.row(r).head(d_) = M.row(idx_begin[r]);
+    });
+    f.Xs.col(d_).head(n).setOnes();
+    if (p_.model == Model::Logistic) {
+      if (nk_ == 1) {
+        if (f.ylab.size() < n) f.ylab.resize(n);
+        for (idx r = 0; r < n; ++r) f.ylab[r] = double(p_.label[idx_begin[r]]);
+      } else {
+        f.yint.resize(n);
+        for (idx r = 0; r < n; ++r) f.yint[r] = p_.label[idx_begin[r]];
+      }
+    }
+  }
+
+  VectorXd row(i64 i) const {
+    VectorXd x(q_);
+    visit_matrix(p_.X, [&](const auto& M) { x.head(d_) = M.row(i).transpose(); });
+    x[d_] = 1.0;
+    return x;
+  }
+
+  // ------------------------------------------------------------------ least squares
+  void fit_ls(Fit& f) const {
+    const auto X = f.Xs.topRows(f.n);
+    MatrixXd A = MatrixXd::Zero(q_, q_);
+    A.selfadjointView<Eigen::Lower>().rankUpdate(X.transpose());
+    A = A.selfadjointView<Eigen::Lower>();
+    for (idx j = 0; j < d_; ++j) A(j, j) += p_.l2;
+    VectorXd b(q_);
+    b.setZero();
+    for (idx r = 0; r < f.n; ++r) b.noalias() += X.row(r).transpose() * p_.y[f.rows[r]];
+    factor(f, A);
+    if (f.status != kOk) return;
+    f.theta = f.solve(b);
+    f.gval = Sv_ * f.theta - rv_;
+  }
+
+  // Δ for adding one point to a least-squares base, without temporaries (the hot path):
+  // u = A⁻¹x, θ moves by δ = c·u with c = (y − xᵀθ)/(1 + xᵀu); Δ = −(2δᵀg + δᵀS_vδ)/m.
+  // `u`, `su` are caller-owned buffers of length q. Returns false if 1 + xᵀu vanishes.
+  bool ls_add(const Fit& base, i64 z, VectorXd& u, VectorXd& su, double& delta) const {
+    visit_matrix(p_.X, [&](const auto& M) { u.head(d_) = M.row(z).transpose(); });
+    u[d_] = 1.0;
+    const double r = p_.y[z] - u.dot(base.theta);
+    su = u;  // keep x
+    u.array() *= base.equil.array();
+    base.llt.matrixL().solveInPlace(u);
+    base.llt.matrixU().solveInPlace(u);
+    u.array() *= base.equil.array();
+    const double den = 1.0 + su.dot(u);
+    if (!(den > 1e-12)) return false;
+    const double c = r / den;
+    su.noalias() = Sv_.selfadjointView<Eigen::Lower>() * u;
+    delta = -(2.0 * c * u.dot(base.gval) + c * c * u.dot(su)) / double(mv_);
+    return true;
+  }
+
+  // Change of validation MSE when θ moves by δ from the base: (2 δᵀ g + δᵀ S_v δ) / m.
+  double ls_dloss(const Fit& base, const VectorXd& delta) const {
+    return (2.0 * delta.dot(base.gval) + delta.dot(Sv_ * delta)) / double(mv_);
+  }
+
+  // θ_S − θ_base for S = base ± mods, exact (Woodbury). Returns false if S is singular.
+  bool ls_delta(const Fit& base, const std::vector<Mod>& mods, VectorXd& delta) const {
+    const idx r = idx(mods.size());
+    MatrixXd U(q_, r);
+    VectorXd sr(r);
+    for (idx t = 0; t < r; ++t) {
+      U.col(t) = row(mods[t].index);
+      sr[t] = mods[t].sign * (p_.y[mods[t].index] - U.col(t).dot(base.theta));
+    }
+    MatrixXd V = U;
+    base.solve_in_place(V);
+    MatrixXd M = MatrixXd::Identity(r, r);
+    for (idx t = 0; t < r; ++t) M.row(t) += mods[t].sign * (U.col(t).transpose() * V);
+    Eigen::PartialPivLU<MatrixXd> lu(M);
+    if (!(lu.rcond() > kWoodburyRcond)) return false;
+    delta = V * lu.solve(sr);
+    return true;
+  }
+
+  // ------------------------------------------------------------------ logistic pieces
+  // Data part of F and ∇F over the rows of f at θ; G is overwritten. With want_f false the
+  // objective is not evaluated (returns 0). Transcendentals run as vectorized Eigen array ops.
+  double data_grad(const Fit& f, const VectorXd& theta, VectorXd& G, MatrixXd& E,
+                   bool want_f = true) const {
+    const idx n = f.n;
+    Eigen::Map<const MatrixXd> Th(theta.data(), q_, nk_);
+    E.noalias() = f.Xs.topRows(n) * Th;
+    double F = 0;
+    if (nk_ == 1) {
+      auto e = E.col(0).array();
+      const auto y = f.ylab.head(n).array();
+      if (want_f)
+        F = (e.max(0.0) + (1.0 + (-e.abs()).exp()).log()).sum() - (y * e).sum();
+      e = (1.0 + (-e).exp()).inverse() - y;
+    } else {
+      Eigen::ArrayXd mx = E.rowwise().maxCoeff().array();
+      if (want_f)
+        for (idx i = 0; i < n; ++i) F -= E(i, f.yint[i]);
+      E.array().colwise() -= mx;
+      E.array() = E.array().exp();
+      const Eigen::ArrayXd sum = E.rowwise().sum().array();
+      if (want_f) F += (mx + sum.log()).sum();
+      E.array().colwise() /= sum;
+      for (idx i = 0; i < n; ++i) E(i, f.yint[i]) -= 1.0;
+    }
+    G.resize(np_);
+    Eigen::Map<MatrixXd> Gm(G.data(), q_, nk_);
+    Gm.noalias() = f.Xs.topRows(n).transpose() * E;
+    return F;
+  }
+
+  // Penalty (l2/2)‖w‖² and the multinomial null-space pin, added to F and G.
+  double add_penalty(const VectorXd& theta, VectorXd& G) const {
+    Eigen::Map<const MatrixXd> Th(theta.data(), q_, nk_);
+    Eigen::Map<MatrixXd> Gm(G.data(), q_, nk_);
+    double F = 0.5 * p_.l2 * Th.topRows(d_).squaredNorm();
+    Gm.topRows(d_) += p_.l2 * Th.topRows(d_);
+    if (nk_ > 1) {
+      const idx j0 = p_.l2 > 0 ? d_ : 0;  // pinned rows: intercept, and all when unpenalized
+      for (idx j = j0; j < q_; ++j) {
+        const double s = Th.row(j).sum();
+        F += 0.5 * kNullFix * s * s;
+        Gm.row(j).array() += kNullFix * s;
+      }
+    }
+    return F;
+  }
+
+  // Per-point linear predictor, gradient factor r (nk) and curvature W (nk × nk) at θ.
+  void point_terms(const VectorXd& x, i64 label, const VectorXd& theta, VectorXd& r,
+                   MatrixXd& W) const {
+    Eigen::Map<const MatrixXd> Th(theta.data(), q_, nk_);
+    VectorXd e = Th.transpose() * x;
+    if (nk_ == 1) {
+      const double pr = sigmoid(e[0]);
+      r.resize(1);
+      r[0] = pr - double(label);
+      W.resize(1, 1);
+      W(0, 0) = pr * (1 - pr);
+    } else {
+      const double mx = e.maxCoeff();
+      VectorXd pi = (e.array() - mx).exp();
+      pi /= pi.sum();
+      r = pi;
+      r[label] -= 1.0;
+      W = -pi * pi.transpose();
+      W.diagonal() += pi;
+    }
+  }
+
+  // Hessian of F_S at θ (data + penalty + pin), full symmetric p × p.
+  MatrixXd hessian(const Fit& f, const VectorXd& theta) const {
+    const idx n = f.n;
+    const auto X = f.Xs.topRows(n);
+    Eigen::Map<const MatrixXd> Th(theta.data(), q_, nk_);
+    MatrixXd H = MatrixXd::Zero(np_, np_);
+    if (nk_ == 1) {
+      VectorXd e = X * Th.col(0);
+      MatrixXd Y(n, q_);
+      for (idx i = 0; i < n; ++i) {
+        const double pr = sigmoid(e[i]);
+        Y.row(i) = std::sqrt(pr * (1 - pr)) * X.row(i);
+      }
+      H.selfadjointView<Eigen::Lower>().rankUpdate(Y.transpose());
+    } else {
+      MatrixXd P = X * Th;  // n × nk → probabilities
+      for (idx i = 0; i < n; ++i) {
+        auto e = P.row(i);
+        const double mx = e.maxCoeff();
+        e = (e.array() - mx).exp();
+        e /= e.sum();
+      }
+      std::vector<MatrixXd> Y(nk_);
+      for (idx a = 0; a < nk_; ++a) Y[a] = P.col(a).asDiagonal() * X;
+      for (idx a = 0; a < nk_; ++a) {
+        auto Haa = H.block(a * q_, a * q_, q_, q_);
+        Haa.noalias() = X.transpose() * Y[a];
+        Haa.noalias() -= Y[a].transpose() * Y[a];
+        for (idx b = 0; b < a; ++b)
+          H.block(a * q_, b * q_, q_, q_).noalias() = -Y[a].transpose() * Y[b];
+      }
+    }
+    H = H.selfadjointView<Eigen::Lower>();
+    for (idx a = 0; a < nk_; ++a)
+      for (idx j = 0; j < d_; ++j) H(a * q_ + j, a * q_ + j) += p_.l2;
+    if (nk_ > 1) {
+      const idx j0 = p_.l2 > 0 ? d_ : 0;
+      for (idx j = j0; j < q_; ++j)
+        for (idx a = 0; a < nk_; ++a)
+          for (idx b = 0; b < nk_; ++b) H(a * q_ + j, b * q_ + j) += kNullFix;
+    }
+    return H;
+  }
+
+  void factor(Fit& f, const MatrixXd& H) const {
+    f.equil.resize(H.rows());
+    for (idx j = 0; j < H.rows(); ++j) f.equil[j] = H(j, j) > 0 ? 1.0 / std::sqrt(H(j, j)) : 1.0;
+    MatrixXd He = f.equil.asDiagonal() * H * f.equil.asDiagonal();
+    f.llt.compute(He);
+    if (f.llt.info() != Eigen::Success || !(f.llt.rcond() > kRcondMin)) f.status = kSingular;
+  }
+
+  // Gradient already negligible (at most 1e-2 · tol · |S| · rms(x_j) in every entry).
+  bool converged(const VectorXd& G, idx n) const {
+    Eigen::Map<const MatrixXd> Gm(G.data(), q_, nk_);
+    const double lim = 1e-2 * p_.tol * double(std::max<idx>(n, 1));
+    for (idx a = 0; a < nk_; ++a)
+      for (idx j = 0; j < q_; ++j)
+        if (!(std::abs(Gm(j, a)) <= lim * scale_[j])) return false;
+    return true;
+  }
+
+  // The stopping rule: a (Newton or chord) step that changes no linear predictor by more than
+  // tol per unit-rms feature, |Δθ_ja| · rms(x_j) ≤ tol for every coefficient.
+  bool small_step(const VectorXd& s) const {
+    Eigen::Map<const MatrixXd> Sm(s.data(), q_, nk_);
+    for (idx a = 0; a < nk_; ++a)
+      for (idx j = 0; j < q_; ++j)
+        if (!(std::abs(Sm(j, a)) * scale_[j] <= p_.tol)) return false;
+    return true;
+  }
+
+  // Counts the classes of f's rows; false if one is absent (its intercept would diverge).
+  bool count_classes(Fit& f) const {
+    f.class_count.assign(p_.n_classes, 0);
+    for (idx i = 0; i < f.n; ++i) ++f.class_count[p_.label[f.rows[i]]];
+    for (auto c : f.class_count)
+      if (c <= 0) return false;
+    return true;
+  }
+  bool classes_present(const Fit& base, const std::vector<Mod>& mods) const {
+    for (i64 c = 0; c < p_.n_classes; ++c) {
+      i64 n = base.class_count[c];
+      for (const auto& m : mods)
+        if (p_.label[m.index] == c) n += m.sign > 0 ? 1 : -1;
+      if (n <= 0) return false;
+    }
+    return true;
+  }
+
+  // Unpenalized logistic fits exist only without complete separation: true when every point of
+  // f's rows (minus removed, plus added mods) is classified correctly by θ (the MLE diverges).
+  bool separated(const Fit& f, const std::vector<Mod>* mods, const VectorXd& theta) const {
+    Eigen::Map<const MatrixXd> Th(theta.data(), q_, nk_);
+    auto correct = [&](const auto& eta, i64 y) {
+      if (nk_ == 1) return y == 1 ? eta[0] > 0 : eta[0] < 0;
+      for (idx a = 0; a < nk_; ++a)
+        if (a != y && !(eta[y] > eta[a])) return false;
+      return true;
+    };
+    const MatrixXd Eta = f.Xs.topRows(f.n) * Th;
+    for (idx i = 0; i < f.n; ++i) {
+      bool removed = false;
+      if (mods)
+        for (const auto& m : *mods) removed |= m.sign < 0 && m.index == f.rows[i];
+      if (!removed && !correct(Eta.row(i), p_.label[f.rows[i]])) return false;
+    }
+    if (mods)
+      for (const auto& m : *mods)
+        if (m.sign > 0) {
+          const VectorXd eta = Th.transpose() * row(m.index);
+          if (!correct(eta, p_.label[m.index])) return false;
+        }
+    return true;
+  }
+
+  // Damped Newton on the gathered subset, from f.theta (or zero when empty). On return f holds
+  // θ, the factorized Hessian at the last Newton point and the residual gradient.
+  void fit_logistic(Fit& f, MatrixXd& E, bool warm) const {
+    if (!count_classes(f)) {
+      f.status = kMissingClass;
+      return;
+    }
+    if (!warm || f.theta.size() != np_) f.theta = theta_init_;
+    VectorXd G, Gt, step, th;
+    double F = data_grad(f, f.theta, G, E) + add_penalty(f.theta, G);
+    bool have_h = false;
+    for (int it = 0; it < p_.max_iter; ++it) {
+      if (converged(G, f.n)) {
+        if (!have_h) {
+          factor(f, hessian(f, f.theta));
+          if (f.status != kOk) return;
+        }
+        f.gres = G;
+        f.objective = F;
+        if (p_.l2 == 0 && separated(f, nullptr, f.theta)) f.status = kNotConverged;
+        return;
+      }
+      f.status = kOk;
+      factor(f, hessian(f, f.theta));
+      if (f.status != kOk) return;
+      have_h = true;
+      step = -f.solve(G);
+      const double slope = G.dot(step);
+      double t = 1.0, Ft = 0;
+      for (int ls = 0; ls < 60; ++ls) {
+        th = f.theta + t * step;
+        Ft = data_grad(f, th, Gt, E) + add_penalty(th, Gt);
+        // Armijo, with a slack at the rounding level of F: near the optimum the predicted
+        // decrease is below F's rounding error and the full Newton step must be taken
+        if (Ft <= F + 1e-4 * t * slope + 1e-12 * (std::abs(F) + 1.0)) break;
+        t *= 0.5;
+      }
+      f.theta = th;
+      F = Ft;
+      G = Gt;
+      if (t == 1.0 && small_step(step)) {  // quadratic convergence: θ is now far inside tol
+        f.gres = G;
+        f.objective = F;
+        if (p_.l2 == 0 && separated(f, nullptr, f.theta)) f.status = kNotConverged;
+        return;
+      }
+    }
+    f.status = kNotConverged;
+  }
+
+  double val_loss(const VectorXd& theta) const {
+    Eigen::Map<const MatrixXd> Th(theta.data(), q_, nk_);
+    MatrixXd E = Xv_ * Th;
+    if (p_.metric == Metric::Accuracy) {
+      i64 wrong = 0;
+      for (idx i = 0; i < mv_; ++i) {
+        i64 pred;
+        if (nk_ == 1) {
+          pred = E(i, 0) > 0 ? 1 : 0;
+        } else {
+          Eigen::Index a;
+          E.row(i).maxCoeff(&a);
+          pred = a;
+        }
+        wrong += pred != p_.label_v[i];
+      }
+      return double(wrong) / double(mv_);
+    }
+    double s = 0;
+    if (nk_ == 1) {
+      const auto e = E.col(0).array();
+      s = (e.max(0.0) + (1.0 + (-e.abs()).exp()).log()).sum() - (yv_.array() * e).sum();
+    } else {
+      const Eigen::ArrayXd mx = E.rowwise().maxCoeff().array();
+      for (idx i = 0; i < mv_; ++i) s -= E(i, p_.label_v[i]);
+      E.array().colwise() -= mx;
+      s += (mx + E.array().exp().rowwise().sum().log()).sum();
+    }
+    return s / double(mv_);
+  }
+
+  // Solve S = D0 + mods (logistic) from `start` (a fitted set S' with S = S' ± `extra`): chord
+  // iterations θ ← θ − P⁻¹∇F_S(θ) with P = H_{D0}(θ_{D0}) + Σ ± W_i x̃_i x̃_iᵀ (Woodbury).
+  // Falls back to a full Newton fit of S if the iteration does not contract.
+  int solve_modified(const Fit& base, const std::vector<Mod>& mods, const Fit& start,
+                     const std::vector<Mod>& extra, VectorXd& theta, VectorXd& gres, Fit& scratch,
+                     MatrixXd& E, bool need_gres = false) const {
+    if (!classes_present(base, mods)) return kMissingClass;
+    const idx nm = idx(mods.size()), r = nm * nk_;
+    idx nS = base.n;
+    for (const auto& m : mods) nS += m.sign > 0 ? 1 : -1;
+    // Woodbury pieces: P = H_{D0}(θ_D0) + U Wb Uᵀ, with the modified points' own curvature Wb
+    // re-evaluated at every iterate (their predictions move most), V = H⁻¹U fixed.
+    MatrixXd U = MatrixXd::Zero(np_, r), Wb = MatrixXd::Zero(r, r);
+    std::vector<VectorXd> xs(nm);
+    VectorXd rr;
+    MatrixXd W;
+    for (idx t = 0; t < nm; ++t) {
+      xs[t] = row(mods[t].index);
+      for (idx a = 0; a < nk_; ++a) U.block(a * q_, t * nk_ + a, q_, 1) = xs[t];
+    }
+    MatrixXd V = U;
+    base.solve_in_place(V);
+    const MatrixXd UtV = U.transpose() * V;
+    Eigen::PartialPivLU<MatrixXd> lu;
+    // adds the modified points' gradient terms at th to G and sets Wb, lu at th
+    auto mods_terms = [&](const VectorXd& th, VectorXd* G) {
+      for (idx t = 0; t < nm; ++t) {
+        point_terms(xs[t], p_.label[mods[t].index], th, rr, W);
+        Wb.block(t * nk_, t * nk_, nk_, nk_) = mods[t].sign * W;
+        if (G) Eigen::Map<MatrixXd>(G->data(), q_, nk_).noalias() += mods[t].sign * xs[t] * rr.transpose();
+      }
+      MatrixXd C = MatrixXd::Identity(r, r);
+      C.noalias() += Wb * UtV;
+      lu.compute(C);
+      return lu.rcond() > kWoodburyRcond;
+    };
+    auto apply = [&](const VectorXd& g) {
+      VectorXd t = base.solve(g);
+      if (r) t.noalias() -= V * lu.solve(Wb * (U.transpose() * t));
+      return t;
+    };
+    // gradient of F_S at the start: start's residual ± the extra points
+    theta = start.theta;
+    VectorXd G = start.gres;
+    {
+      Eigen::Map<MatrixXd> Gm(G.data(), q_, nk_);
+      for (const auto& m : extra) {
+        const VectorXd x = row(m.index);
+        point_terms(x, p_.label[m.index], theta, rr, W);
+        Gm.noalias() += m.sign * x * rr.transpose();
+      }
+    }
+    bool wood_ok = mods_terms(theta, nullptr);
+    if (wood_ok) {
+      if (p_.one_step) {  // approximate: the result is treated as converged (residual 0)
+        theta -= apply(G);
+        gres = VectorXd::Zero(np_);
+        return kOk;
+      }
+      // Anderson acceleration (depth kDepth) of the fixed-point map θ ↦ θ − P⁻¹∇F_S(θ): the
+      // chord iteration alone contracts linearly at a rate ~ leverage of the modified points.
+      double prev = std::numeric_limits<double>::infinity();
+      int worse = 0;
+      constexpr int kDepth = 3;
+      MatrixXd dTh(np_, kDepth), dF(np_, kDepth);
+      VectorXd f, f_prev, th_prev;
+      int hist = 0, head = 0;
+      for (int it = 0; it < p_.max_iter && wood_ok; ++it) {
+        if (converged(G, nS)) {
+          gres = G;
+          return p_.l2 == 0 && separated(base, &mods, theta) ? kNotConverged : kOk;
+        }
+        const double gn = G.cwiseAbs().maxCoeff();
+        if (gn >= prev) {
+          if (++worse >= 3) break;
+        } else {
+          worse = 0;
+        }
+        prev = gn;
+        f = -apply(G);
+        if (small_step(f)) {
+          theta += f;
+          if (need_gres) {
+            data_grad(base, theta, G, E, false);
+            add_penalty(theta, G);
+            mods_terms(theta, &G);
+            gres = G;
+          } else {
+            gres = VectorXd::Zero(np_);
+          }
+          return p_.l2 == 0 && separated(base, &mods, theta) ? kNotConverged : kOk;
+        }
+        VectorXd next = theta + f;
+        if (it > 0) {
+          dTh.col(head) = theta - th_prev;
+          dF.col(head) = f - f_prev;
+          head = (head + 1) % kDepth;
+          hist = std::min(hist + 1, kDepth);
+          const auto Fh = dF.leftCols(hist);
+          Eigen::ColPivHouseholderQR<MatrixXd> qr(Fh);
+          if (qr.rank() == hist) {
+            const VectorXd gamma = qr.solve(f);
+            next.noalias() -= (dTh.leftCols(hist) + Fh) * gamma;
+          } else {
+            hist = 0;
+            head = 0;
+          }
+        }
+        th_prev = theta;
+        f_prev = f;
+        theta = next;
+        data_grad(base, theta, G, E, false);
+        add_penalty(theta, G);
+        wood_ok = mods_terms(theta, &G);
+      }
+    }
+    // fallback: a full Newton fit of S, warm-started at the start point
+    std::vector<i64> rows;
+    rows.reserve(nS);
+    std::vector<i64> removed;
+    for (const auto& m : mods)
+      if (m.sign < 0) removed.push_back(m.index);
+    for (idx i = 0; i < base.n; ++i)
+      if (std::find(removed.begin(), removed.end(), base.rows[i]) == removed.end())
+        rows.push_back(base.rows[i]);
+    for (const auto& m : mods)
+      if (m.sign > 0) rows.push_back(m.index);
+    gather(scratch, rows.data(), idx(rows.size()));
+    scratch.theta = start.theta;
+    scratch.status = kOk;
+    fit_logistic(scratch, E, true);
+    theta = scratch.theta;
+    gres = scratch.gres;
+    return scratch.status;
+  }
+
+  const Problem& p_;
+  idx d_, q_, nk_, np_, mv_;
+  VectorXd scale_;
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> Xv_;
+  MatrixXd Sv_;
+  VectorXd rv_, yv_, theta_init_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// One base set and its targets: fits D0 once, then every target by an update.
+
+struct Target {
+  i64 point;
+  i64 extra;     // −1: z ∉ D0 (add z); else e_c (D_z = D0 + e_c − z); −2: invalid
+  double* delta;
+  std::int32_t* status;
+};
+
+struct Work {
+  Fit base, scratch;
+  MatrixXd E;
+  VectorXd u, su;
+  std::vector<Fit> plus;       // D0 + e_c, per distinct e_c in the task
+  std::vector<i64> plus_key;
+  std::vector<double> plus_loss;
+  std::vector<int> plus_status;
+  // sampler state
+  std::vector<i64> perm;       // working copy of strata_idx (restored after every draw)
+  std::vector<i64> swaps;
+  std::vector<i64> mark;       // mark[i] == stamp ⇔ i ∈ D0
+  i64 stamp = 0;
+  std::vector<i64> d0, counts, extras;
+};
+
+void run_task(const Engine& eng, const Problem& p, Work& w, const i64* d0, idx k,
+              std::vector<Target>& targets) {
+  Fit& base = w.base;
+  base.status = kOk;
+  eng.gather(base, d0, k);
+  auto fail_all = [&](int st) {
+    for (auto& t : targets) {
+      *t.delta = std::numeric_limits<double>::quiet_NaN();
+      *t.status = st;
+    }
+  };
+  const bool ls = p.model == Model::LeastSquares;
+  double L0 = 0;
+  if (ls) {
+    eng.fit_ls(base);
+  } else {
+    eng.fit_logistic(base, w.E, false);
+    if (base.status == kOk) L0 = eng.val_loss(base.theta);
+  }
+  if (base.status != kOk) return fail_all(base.status);
+
+  w.plus_key.clear();
+  std::vector<Mod> mods;
+  const std::vector<Mod> none;
+  VectorXd theta, gres, delta, delta1;
+  for (auto& t : targets) {
+    int st = kOk;
+    double dl = std::numeric_limits<double>::quiet_NaN();
+    try {
+      if (t.extra == -2) {
+        st = kBadIndex;
+      } else if (t.extra < 0) {
+        mods.assign({Mod{t.point, +1.0}});
+        if (ls) {
+          w.u.resize(eng.q());
+          w.su.resize(eng.q());
+          if (!eng.ls_add(base, t.point, w.u, w.su, dl)) st = kSingular;
+        } else {
+          st = eng.solve_modified(base, mods, base, mods, theta, gres, w.scratch, w.E);
+          if (st == kOk) dl = L0 - eng.val_loss(theta);
+        }
+      } else {
+        // D0 + e_c, fitted once per task and e_c
+        std::size_t slot = 0;
+        while (slot < w.plus_key.size() && w.plus_key[slot] != t.extra) ++slot;
+        if (slot == w.plus_key.size()) {
+          w.plus_key.push_back(t.extra);
+          if (w.plus.size() < w.plus_key.size()) w.plus.emplace_back();
+          if (w.plus_loss.size() < w.plus_key.size()) {
+            w.plus_loss.push_back(0);
+            w.plus_status.push_back(0);
+          }
+          Fit& f1 = w.plus[slot];
+          mods.assign({Mod{t.extra, +1.0}});
+          int s1 = kOk;
+          if (ls) {
+            if (eng.ls_delta(base, mods, delta1)) {
+              f1.theta = delta1;  // stored as δ from θ_D0
+              w.plus_loss[slot] = eng.ls_dloss(base, delta1);
+            } else {
+              s1 = kSingular;
+            }
+          } else {
+            s1 = eng.solve_modified(base, mods, base, mods, f1.theta, f1.gres, w.scratch, w.E, true);
+            if (s1 == kOk) w.plus_loss[slot] = eng.val_loss(f1.theta);
+          }
+          w.plus_status[slot] = s1;
+        }
+        st = w.plus_status[slot];
+        if (st == kOk) {
+          const Fit& f1 = w.plus[slot];
+          mods.assign({Mod{t.extra, +1.0}, Mod{t.point, -1.0}});
+          if (ls) {
+            if (eng.ls_delta(base, mods, delta)) dl = eng.ls_dloss(base, delta) - w.plus_loss[slot];
+            else st = kSingular;
+          } else {
+            const std::vector<Mod> rm{Mod{t.point, -1.0}};
+            st = eng.solve_modified(base, mods, f1, rm, theta, gres, w.scratch, w.E);
+            if (st == kOk) dl = eng.val_loss(theta) - w.plus_loss[slot];
+          }
+        }
+      }
+    } catch (const std::exception&) {
+      st = kSingular;
+    }
+    *t.delta = st == kOk ? dl : std::numeric_limits<double>::quiet_NaN();
+    *t.status = st;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sampling
+
+i64 draw_k(const Sampler& s, Rng& rng) {
+  const double u = rng.uniform();
+  const double* it = std::upper_bound(s.k_cdf, s.k_cdf + s.n_k, u);
+  idx j = idx(it - s.k_cdf);
+  if (j >= s.n_k) j = s.n_k - 1;
+  return s.k_values[j];
+}
+
+// Draw D0 (into w.d0, marked with a new stamp) and the next element e_c of every stratum.
+void draw_base(const Sampler& s, Rng& rng, Work& w, i64 k) {
+  w.counts.resize(s.n_strata);
+  stratum_counts(s, k, w.counts.data());
+  w.d0.clear();
+  w.extras.assign(s.n_strata, -1);
+  ++w.stamp;
+  for (int c = 0; c < s.n_strata; ++c) {
+    const i64 b = s.strata_ptr[c], nc = s.strata_ptr[c + 1] - b;
+    const i64 take = std::min<i64>(w.counts[c] + 1, nc);
+    i64* a = w.perm.data() + b;
+    w.swaps.clear();
+    for (i64 i = 0; i < take; ++i) {
+      const i64 j = i + i64(rng.below(std::uint64_t(nc - i)));
+      std::swap(a[i], a[j]);
+      w.swaps.push_back(j);
+    }
+    for (i64 i = 0; i < std::min<i64>(w.counts[c], take); ++i) {
+      w.d0.push_back(a[i]);
+      w.mark[a[i]] = w.stamp;
+    }
+    if (take > w.counts[c]) w.extras[c] = a[w.counts[c]];
+    for (i64 i = take - 1; i >= 0; --i) std::swap(a[i], a[w.swaps[i]]);  // restore
+  }
+}
+
+void group_perms(const Sampler& s, idx m, idx group, i64 r0, i64 r1, std::vector<i64>& out) {
+  const i64 nr = r1 - r0;
+  out.resize(std::size_t(nr) * std::size_t(m));
+#if defined(PV_HAVE_OPENMP)
+#pragma omp parallel for schedule(static)
+#endif
+  for (i64 r = 0; r < nr; ++r) {
+    i64* a = out.data() + r * m;
+    for (idx j = 0; j < m; ++j) a[j] = j;
+    if (group > 1 && group < m) {
+      Rng rng(s.seed, std::uint64_t(r0 + r), kGroupStream);
+      for (idx j = m - 1; j > 0; --j) std::swap(a[j], a[rng.below(std::uint64_t(j + 1))]);
+    }
+  }
+}
+
+void init_sampler_work(const Sampler& s, Work& w, idx n_pool) {
+  w.perm.assign(s.strata_idx, s.strata_idx + s.strata_ptr[s.n_strata]);
+  w.mark.assign(n_pool, 0);
+  w.stamp = 0;
+}
+
+}  // namespace
+
+// -----------------------------------------------------------------------------------------------
+
+void stratum_counts(const Sampler& s, std::int64_t k, std::int64_t* counts) {
+  const int S = s.n_strata;
+  if (S == 1) {
+    counts[0] = k;
+    return;
+  }
+  if (s.balanced) {
+    for (int c = 0; c < S; ++c) counts[c] = k / S + (c < k % S ? 1 : 0);
+    return;
+  }
+  const i64 n = s.strata_ptr[S] - s.strata_ptr[0];
+  const i64 base = k >= S ? 1 : 0;
+  const i64 R = k - base * S;
+  i64 used = 0;
+  std::vector<std::pair<i64, int>> rem(S);
+  for (int c = 0; c < S; ++c) {
+    const i64 nc = s.strata_ptr[c + 1] - s.strata_ptr[c];
+    const __int128 num = (__int128)R * nc;
+    counts[c] = base + i64(num / n);
+    used += i64(num / n);
+    rem[c] = {i64(num % n), c};
+  }
+  std::stable_sort(rem.begin(), rem.end(), [](auto a, auto b) { return a.first > b.first; });
+  for (i64 t = 0; t < R - used; ++t) ++counts[rem[t].second];
+}
+
+void evaluate(const Problem& p, const std::int64_t* sub_ptr, const std::int64_t* sub_idx,
+              idx n_sub, const std::int64_t* tgt_ptr, const std::int64_t* tgt_idx, double* delta,
+              std::int32_t* status, int n_threads) {
+  const Engine eng(p);
+  const idx n_pool = p.X.rows;
+#if defined(PV_HAVE_OPENMP)
+#pragma omp parallel num_threads(std::max(1, n_threads))
+#endif
+  {
+    Work w;
+    w.mark.assign(n_pool, 0);
+    std::vector<Target> targets;
+#if defined(PV_HAVE_OPENMP)
+#pragma omp for schedule(dynamic, 1)
+#endif
+    for (idx t = 0; t < n_sub; ++t) {
+      ++w.stamp;
+      const i64* d0 = sub_idx + sub_ptr[t];
+      const idx k = idx(sub_ptr[t + 1] - sub_ptr[t]);
+      for (idx i = 0; i < k; ++i) w.mark[d0[i]] = w.stamp;
+      targets.clear();
+      for (i64 j = tgt_ptr[t]; j < tgt_ptr[t + 1]; ++j) {
+        if (w.mark[tgt_idx[j]] == w.stamp) {
+          delta[j] = std::numeric_limits<double>::quiet_NaN();
+          status[j] = kBadIndex;
+          continue;
+        }
+        targets.push_back(Target{tgt_idx[j], -1, delta + j, status + j});
+      }
+      try {
+        run_task(eng, p, w, d0, k, targets);
+      } catch (const std::exception&) {
+        for (auto& tg : targets) *tg.status = kSingular;
+      }
+    }
+  }
+}
+
+void marginal_sample(const Problem& p, const Sampler& smp, const std::int64_t* points, idx m,
+                     idx group, std::int64_t r0, std::int64_t r1, std::int64_t* k_out,
+                     double* delta_out, std::int32_t* status, int n_threads) {
+  const Engine eng(p);
+  const idx n_pool = p.X.rows;
+  group = std::max<idx>(1, std::min<idx>(group, m));
+  const idx n_groups = (m + group - 1) / group;
+  const i64 nr = r1 - r0;
+  std::vector<i64> perms;
+  group_perms(smp, m, group, r0, r1, perms);
+  const i64 n_tasks = nr * n_groups;
+#if defined(PV_HAVE_OPENMP)
+#pragma omp parallel num_threads(std::max(1, n_threads))
+#endif
+  {
+    Work w;
+    init_sampler_work(smp, w, n_pool);
+    std::vector<Target> targets;
+#if defined(PV_HAVE_OPENMP)
+#pragma omp for schedule(dynamic, 1)
+#endif
+    for (i64 task = 0; task < n_tasks; ++task) {
+      const i64 r = task / n_groups, g = task % n_groups;
+      Rng rng(smp.seed, std::uint64_t(r0 + r), std::uint64_t(g));
+      const i64 k = draw_k(smp, rng);
+      draw_base(smp, rng, w, k);
+      targets.clear();
+      const i64* perm = perms.data() + r * m;
+      for (idx j = g * group; j < std::min<idx>(m, (g + 1) * group); ++j) {
+        const i64 pj = perm[j], z = points[pj], row = r * m + pj;
+        k_out[row] = k;
+        const i64 c = smp.stratum[z];
+        const bool in_base = w.mark[z] == w.stamp;
+        const i64 extra = in_base ? (w.extras[c] >= 0 ? w.extras[c] : -2) : -1;
+        targets.push_back(Target{z, extra, delta_out + row, status + row});
+      }
+      try {
+        run_task(eng, p, w, w.d0.data(), idx(w.d0.size()), targets);
+      } catch (const std::exception&) {
+        for (auto& tg : targets) *tg.status = kSingular;
+      }
+    }
+  }
+}
+
+Plan draw_plan(const Sampler& smp, const std::int64_t* points, idx m, idx group, std::int64_t r0,
+               std::int64_t r1) {
+  Plan plan;
+  group = std::max<idx>(1, std::min<idx>(group, m));
+  const idx n_groups = (m + group - 1) / group;
+  const i64 nr = r1 - r0;
+  std::vector<i64> perms;
+  group_perms(smp, m, group, r0, r1, perms);
+  i64 n_pool = 0;
+  for (i64 i = 0; i < smp.strata_ptr[smp.n_strata]; ++i)
+    n_pool = std::max(n_pool, smp.strata_idx[i] + 1);
+  for (idx j = 0; j < m; ++j) n_pool = std::max(n_pool, points[j] + 1);
+  Work w;
+  init_sampler_work(smp, w, n_pool);
+  const i64 n_tasks = nr * n_groups;
+  plan.base_ptr.push_back(0);
+  plan.row_task.assign(std::size_t(nr * m), -1);
+  plan.row_in_base.assign(std::size_t(nr * m), 0);
+  for (i64 task = 0; task < n_tasks; ++task) {
+    const i64 r = task / n_groups, g = task % n_groups;
+    Rng rng(smp.seed, std::uint64_t(r0 + r), std::uint64_t(g));
+    const i64 k = draw_k(smp, rng);
+    draw_base(smp, rng, w, k);
+    plan.task_k.push_back(k);
+    plan.base_idx.insert(plan.base_idx.end(), w.d0.begin(), w.d0.end());
+    plan.base_ptr.push_back(i64(plan.base_idx.size()));
+    plan.extra.insert(plan.extra.end(), w.extras.begin(), w.extras.end());
+    const i64* perm = perms.data() + r * m;
+    for (idx j = g * group; j < std::min<idx>(m, (g + 1) * group); ++j) {
+      const i64 row = r * m + perm[j];
+      plan.row_task[row] = task;
+      plan.row_in_base[row] = w.mark[points[perm[j]]] == w.stamp;
+    }
+  }
+  return plan;
+}
+
+}  // namespace pointvalue::refit
