@@ -122,7 +122,9 @@ struct Mod {
 
 class Engine {
  public:
-  explicit Engine(const Problem& p) : p_(p) {
+  // warm_start: fit a strided pool sample once to start every base fit from (pays off when
+  // there are many base sets).
+  Engine(const Problem& p, bool warm_start) : p_(p) {
     d_ = p.X.cols;
     q_ = d_ + 1;
     nk_ = (p.model == Model::Logistic && p.n_classes > 2) ? p.n_classes : 1;
@@ -145,7 +147,7 @@ class Engine {
       rv_ = Xv_.transpose() * yv;
     }
     theta_init_ = VectorXd::Zero(np_);
-    if (p.model == Model::Logistic) {
+    if (p.model == Model::Logistic && warm_start) {
       // A starting point for every base fit: the fit of an evenly strided (deterministic) sample
       // of the pool. Saves Newton iterations; zero if that fit fails.
       const idx n = p.X.rows, s = std::min<idx>(n, kInitRows);
@@ -877,7 +879,7 @@ void stratum_counts(const Sampler& s, std::int64_t k, std::int64_t* counts) {
 void evaluate(const Problem& p, const std::int64_t* sub_ptr, const std::int64_t* sub_idx,
               idx n_sub, const std::int64_t* tgt_ptr, const std::int64_t* tgt_idx, double* delta,
               std::int32_t* status, int n_threads) {
-  const Engine eng(p);
+  const Engine eng(p, n_sub >= 16);
   const idx n_pool = p.X.rows;
 #if defined(PV_HAVE_OPENMP)
 #pragma omp parallel num_threads(std::max(1, n_threads))
@@ -915,7 +917,6 @@ void evaluate(const Problem& p, const std::int64_t* sub_ptr, const std::int64_t*
 void marginal_sample(const Problem& p, const Sampler& smp, const std::int64_t* points, idx m,
                      idx group, std::int64_t r0, std::int64_t r1, std::int64_t* k_out,
                      double* delta_out, std::int32_t* status, int n_threads) {
-  const Engine eng(p);
   const idx n_pool = p.X.rows;
   group = std::max<idx>(1, std::min<idx>(group, m));
   const idx n_groups = (m + group - 1) / group;
@@ -923,6 +924,7 @@ void marginal_sample(const Problem& p, const Sampler& smp, const std::int64_t* p
   std::vector<i64> perms;
   group_perms(smp, m, group, r0, r1, perms);
   const i64 n_tasks = nr * n_groups;
+  const Engine eng(p, n_tasks >= 16);
 #if defined(PV_HAVE_OPENMP)
 #pragma omp parallel num_threads(std::max(1, n_threads))
 #endif
