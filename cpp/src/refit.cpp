@@ -21,8 +21,8 @@ using i64 = std::int64_t;
 
 constexpr double kRcondMin = 1e-12;   // equilibrated Gram / Hessian: below this it is singular
 constexpr double kWoodburyRcond = 1e-10;
-constexpr double kNullFix = 1.0;
-constexpr idx kInitRows = 2048;     // rows of the pool fit that warm-starts every base fit      // multinomial: γ/2 (Σ_a θ_ja)² pins the softmax null space
+constexpr double kNullFix = 1.0;      // multinomial: γ/2 (Σ_a θ_ja)² pins the softmax null space
+constexpr idx kInitRows = 1024;       // rows of the pool fit that warm-starts every base fit
 
 // ---------------------------------------------------------------------------------------------
 // Counter-based random streams: xoshiro256** seeded by a SplitMix64 hash of (seed, a, b).
