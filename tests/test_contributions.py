@@ -392,3 +392,15 @@ def test_singular_and_separable_subsets_raise(rng):
     ys2 = np.r_[np.zeros(100, int), np.ones(100, int)]
     with pytest.raises(ValueError, match="lacks one of the classes"):
         pv.evaluate_contributions(Xs, ys2, Xs, ys2, [np.arange(50)], [150], l2=1.0)
+
+
+def test_independent_draws_mode(rng):
+    # points_per_subset=1: every (point, sample) has its own draw; same values as the generic path
+    X, y, Xv, yv = regression(rng, n=200, d=3, m=100)
+    kw = dict(model="ridge", points=np.arange(0, 200, 20), n_samples=2, sizes=(60, 150), random_state=3,
+              progress=False, points_per_subset=1)
+    fast = pv.marginal_contributions(X, y, Xv, yv, **kw)
+    slow = pv.marginal_contributions(X, y, Xv, yv, **{**kw, "model": Ridge(alpha=1.0)}, n_jobs=1)
+    assert_array_equal(fast.k, slow.k)
+    assert_allclose(fast.delta, slow.delta, rtol=0, atol=1e-10)
+    assert len(np.unique(fast.k)) > 2  # k drawn per (point, sample), not per round

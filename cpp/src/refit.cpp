@@ -21,8 +21,8 @@ using i64 = std::int64_t;
 
 constexpr double kRcondMin = 1e-12;   // equilibrated Gram / Hessian: below this it is singular
 constexpr double kWoodburyRcond = 1e-10;
-constexpr double kNullFix = 1.0;
-constexpr idx kInitRows = 2048;     // rows of the pool fit that warm-starts every base fit      // multinomial: γ/2 (Σ_a θ_ja)² pins the softmax null space
+constexpr double kNullFix = 1.0;      // multinomial: γ/2 (Σ_a θ_ja)² pins the softmax null space
+constexpr idx kInitRows = 1024;       // rows of the pool fit that warm-starts every base fit
 
 // ---------------------------------------------------------------------------------------------
 // Counter-based random streams: xoshiro256** seeded by a SplitMix64 hash of (seed, a, b).
@@ -122,7 +122,9 @@ struct Mod {
 
 class Engine {
  public:
-  explicit Engine(const Problem& p) : p_(p) {
+  // warm_start: fit a strided pool sample once to start every base fit from (pays off when
+  // there are many base sets).
+  Engine(const Problem& p, bool warm_start) : p_(p) {
     d_ = p.X.cols;
     q_ = d_ + 1;
     nk_ = (p.model == Model::Logistic && p.n_classes > 2) ? p.n_classes : 1;
@@ -145,7 +147,7 @@ class Engine {
       rv_ = Xv_.transpose() * yv;
     }
     theta_init_ = VectorXd::Zero(np_);
-    if (p.model == Model::Logistic) {
+    if (p.model == Model::Logistic && warm_start) {
       // A starting point for every base fit: the fit of an evenly strided (deterministic) sample
       // of the pool. Saves Newton iterations; zero if that fit fails.
       const idx n = p.X.rows, s = std::min<idx>(n, kInitRows);
@@ -255,30 +257,34 @@ class Engine {
   // objective is not evaluated (returns 0). Transcendentals run as vectorized Eigen array ops.
   double data_grad(const Fit& f, const VectorXd& theta, VectorXd& G, MatrixXd& E,
                    bool want_f = true) const {
-    const idx n = f.n;
+    // Row blocks small enough to stay in cache between X·θ and Xᵀr: one pass over memory.
+    const idx n = f.n, blk = std::max<idx>(32, (idx(1) << 14) / q_);
     Eigen::Map<const MatrixXd> Th(theta.data(), q_, nk_);
-    E.noalias() = f.Xs.topRows(n) * Th;
-    double F = 0;
-    if (nk_ == 1) {
-      auto e = E.col(0).array();
-      const auto y = f.ylab.head(n).array();
-      if (want_f)
-        F = (e.max(0.0) + (1.0 + (-e.abs()).exp()).log()).sum() - (y * e).sum();
-      e = (1.0 + (-e).exp()).inverse() - y;
-    } else {
-      Eigen::ArrayXd mx = E.rowwise().maxCoeff().array();
-      if (want_f)
-        for (idx i = 0; i < n; ++i) F -= E(i, f.yint[i]);
-      E.array().colwise() -= mx;
-      E.array() = E.array().exp();
-      const Eigen::ArrayXd sum = E.rowwise().sum().array();
-      if (want_f) F += (mx + sum.log()).sum();
-      E.array().colwise() /= sum;
-      for (idx i = 0; i < n; ++i) E(i, f.yint[i]) -= 1.0;
-    }
-    G.resize(np_);
+    G.setZero(np_);
     Eigen::Map<MatrixXd> Gm(G.data(), q_, nk_);
-    Gm.noalias() = f.Xs.topRows(n).transpose() * E;
+    double F = 0;
+    for (idx r0 = 0; r0 < n; r0 += blk) {
+      const idx len = std::min(blk, n - r0);
+      const auto Xb = f.Xs.middleRows(r0, len);
+      E.noalias() = Xb * Th;
+      if (nk_ == 1) {
+        auto e = E.col(0).array();
+        const auto y = f.ylab.segment(r0, len).array();
+        if (want_f) F += (e.max(0.0) + (1.0 + (-e.abs()).exp()).log()).sum() - (y * e).sum();
+        e = (1.0 + (-e).exp()).inverse() - y;
+      } else {
+        const Eigen::ArrayXd mx = E.rowwise().maxCoeff().array();
+        if (want_f)
+          for (idx i = 0; i < len; ++i) F -= E(i, f.yint[r0 + i]);
+        E.array().colwise() -= mx;
+        E.array() = E.array().exp();
+        const Eigen::ArrayXd sum = E.rowwise().sum().array();
+        if (want_f) F += (mx + sum.log()).sum();
+        E.array().colwise() /= sum;
+        for (idx i = 0; i < len; ++i) E(i, f.yint[r0 + i]) -= 1.0;
+      }
+      Gm.noalias() += Xb.transpose() * E;
+    }
     return F;
   }
 
@@ -528,8 +534,8 @@ class Engine {
     const idx nm = idx(mods.size()), r = nm * nk_;
     idx nS = base.n;
     for (const auto& m : mods) nS += m.sign > 0 ? 1 : -1;
-    // Woodbury pieces: P = H_{D0}(θ_D0) + U Wb Uᵀ, with the modified points' own curvature Wb
-    // re-evaluated at every iterate (their predictions move most), V = H⁻¹U fixed.
+    // Woodbury pieces: P = H_{D0}(θ_D0) + U Wb Uᵀ with the modified points' curvature Wb at the
+    // start point; V = H⁻¹U.
     MatrixXd U = MatrixXd::Zero(np_, r), Wb = MatrixXd::Zero(r, r);
     std::vector<VectorXd> xs(nm);
     VectorXd rr;
@@ -543,12 +549,15 @@ class Engine {
     const MatrixXd UtV = U.transpose() * V;
     Eigen::PartialPivLU<MatrixXd> lu;
     // adds the modified points' gradient terms at th to G and sets Wb, lu at th
+    bool first = true;  // P is fixed after the first evaluation (a fixed map suits the acceleration)
     auto mods_terms = [&](const VectorXd& th, VectorXd* G) {
       for (idx t = 0; t < nm; ++t) {
         point_terms(xs[t], p_.label[mods[t].index], th, rr, W);
-        Wb.block(t * nk_, t * nk_, nk_, nk_) = mods[t].sign * W;
+        if (first) Wb.block(t * nk_, t * nk_, nk_, nk_) = mods[t].sign * W;
         if (G) Eigen::Map<MatrixXd>(G->data(), q_, nk_).noalias() += mods[t].sign * xs[t] * rr.transpose();
       }
+      if (!first) return true;
+      first = false;
       MatrixXd C = MatrixXd::Identity(r, r);
       C.noalias() += Wb * UtV;
       lu.compute(C);
@@ -870,7 +879,7 @@ void stratum_counts(const Sampler& s, std::int64_t k, std::int64_t* counts) {
 void evaluate(const Problem& p, const std::int64_t* sub_ptr, const std::int64_t* sub_idx,
               idx n_sub, const std::int64_t* tgt_ptr, const std::int64_t* tgt_idx, double* delta,
               std::int32_t* status, int n_threads) {
-  const Engine eng(p);
+  const Engine eng(p, n_sub >= 16);
   const idx n_pool = p.X.rows;
 #if defined(PV_HAVE_OPENMP)
 #pragma omp parallel num_threads(std::max(1, n_threads))
@@ -908,7 +917,6 @@ void evaluate(const Problem& p, const std::int64_t* sub_ptr, const std::int64_t*
 void marginal_sample(const Problem& p, const Sampler& smp, const std::int64_t* points, idx m,
                      idx group, std::int64_t r0, std::int64_t r1, std::int64_t* k_out,
                      double* delta_out, std::int32_t* status, int n_threads) {
-  const Engine eng(p);
   const idx n_pool = p.X.rows;
   group = std::max<idx>(1, std::min<idx>(group, m));
   const idx n_groups = (m + group - 1) / group;
@@ -916,6 +924,7 @@ void marginal_sample(const Problem& p, const Sampler& smp, const std::int64_t* p
   std::vector<i64> perms;
   group_perms(smp, m, group, r0, r1, perms);
   const i64 n_tasks = nr * n_groups;
+  const Engine eng(p, n_tasks >= 16);
 #if defined(PV_HAVE_OPENMP)
 #pragma omp parallel num_threads(std::max(1, n_threads))
 #endif
