@@ -273,6 +273,25 @@ def test_singular_sigma_raises(rng):
     assert np.isfinite(pv.influence_scores(X, y, np.zeros(3), intercept=0.0, l2=1.0)).all()
 
 
+@pytest.mark.parametrize("approx", ["exact", "diag", "lowrank", "sketch"])
+@pytest.mark.parametrize("where", [(0, 0), (17, 2)])
+def test_nan_in_x_is_reported(rng, approx, where):
+    X = rng.standard_normal((40, 3))
+    y = rng.standard_normal(40)
+    coef = np.array([0.5, 0.0, -1.0])  # a zero coefficient must not hide a NaN
+    for bad in (np.nan, np.inf):
+        Xb = X.copy()
+        Xb[where] = bad
+        with pytest.raises(ValueError, match="X contains NaN"):
+            pv.influence_scores(Xb, y, coef, intercept=0.1, approx=approx, random_state=0)
+
+
+def test_poisson_overflow_is_reported(rng):
+    X = rng.standard_normal((30, 2))
+    with pytest.raises(ValueError, match="overflow"):
+        pv.influence_scores(X, np.ones(30), np.array([800.0, 0.0]), model="poisson")
+
+
 @pytest.mark.parametrize("bad", ["coef_len", "nan_coef", "intercept", "approx", "target", "rank",
                                  "y_len", "logistic_y", "neg_w"])
 def test_bad_input(rng, bad):

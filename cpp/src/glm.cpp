@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <type_traits>
 #include <vector>
 
 #include "pointvalue/parallel.hpp"
@@ -36,6 +37,11 @@ inline Partition super_blocks(idx n) {
 
 inline idx n_blocks(idx n) { return (n + kRowBlock - 1) / kRowBlock; }
 
+// Passes over fewer elements than this run on one thread: forking costs more than it saves, and
+// much more when the cores are shared. (Results do not depend on it: the partition is fixed.)
+constexpr idx kParallelMinElements = idx(1) << 20;
+inline bool go_parallel(idx n, idx d) { return n * std::max<idx>(d, 1) >= kParallelMinElements; }
+
 // ---------------------------------------------------------------------------------------------
 // Row-wise model terms.
 
@@ -44,8 +50,6 @@ struct RowTerm {
   double resid; // −d loss/dη  (y − μ for the GLMs and OLS)
   double hess;  // d² loss/dη² (IRLS weight)
 };
-
-inline double softplus(double t) { return t > 0 ? t + std::log1p(std::exp(-t)) : std::log1p(std::exp(t)); }
 
 // `scale` (quantile only): magnitude of the terms summed into η (Σ_j |x_ij θ_j| + |b|), to tell a
 // residual at rounding level from a real one.
@@ -58,7 +62,7 @@ inline RowTerm row_term(GlmModel m, double eta, double y, double tau, double sca
     case GlmModel::Logistic: {
       const double e = std::exp(-std::abs(eta));
       const double p = eta >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
-      return {softplus(eta) - y * eta, y - p, e / ((1.0 + e) * (1.0 + e))};
+      return {std::max(eta, 0.0) + std::log1p(e) - y * eta, y - p, e / ((1.0 + e) * (1.0 + e))};
     }
     case GlmModel::Poisson: {
       const double mu = std::exp(eta);
@@ -97,7 +101,7 @@ void linear_predictor(const Map& X, const VectorXd& theta, double b, const Vecto
                       double* eta) {
   const idx n = X.rows(), blocks = n_blocks(n);
 #if defined(PV_HAVE_OPENMP)
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (go_parallel(X.rows(), X.cols()))
 #endif
   for (idx k = 0; k < blocks; ++k) {
     const idx r0 = k * kRowBlock, len = std::min(kRowBlock, n - r0);
@@ -119,6 +123,21 @@ struct Moments {
   MatrixXd C;
   VectorXd gx;
   double gsum = 0;
+  // Row statistics of a fused GLM pass (see glm_pass_impl).
+  double loss = 0;
+  double max_abs_eta = 0;
+  idx overlap = 0;
+};
+
+inline void merge_stats(Moments& a, const Moments& b) {
+  a.loss += b.loss;
+  a.max_abs_eta = std::max(a.max_abs_eta, b.max_abs_eta);
+  a.overlap += b.overlap;
+}
+
+struct NoPre {
+  template <class Blk>
+  void operator()(const Blk&, idx, idx, Moments&) const {}
 };
 
 enum class GramKind { None, Full, Diag };
@@ -156,15 +175,44 @@ void merge_moments(Moments& a, const Moments& b, bool center, GramKind kind) {
   a.s = s;
 }
 
-template <class Map>
+// out[j] = Σ_i sq_i² (x_ij − m_j)² over a block, one sweep in storage order.
+template <class Blk>
+void diag_block(const Blk& Xb, const VectorXd& sq, const VectorXd* m, double* out) {
+  const idx len = Xb.rows(), d = Xb.cols();
+  constexpr bool row_major = bool(std::decay_t<Blk>::IsRowMajor);
+  if constexpr (row_major) {
+    for (idx i = 0; i < len; ++i) {
+      const double wi = sq[i] * sq[i];
+      if (wi == 0) continue;
+      for (idx j = 0; j < d; ++j) {
+        const double v = Xb(i, j) - (m ? (*m)[j] : 0.0);
+        out[j] += wi * v * v;
+      }
+    }
+  } else {
+    for (idx j = 0; j < d; ++j) {
+      const double mj = m ? (*m)[j] : 0.0;
+      double acc = 0;
+      for (idx i = 0; i < len; ++i) {
+        const double v = sq[i] * (Xb(i, j) - mj);
+        acc += v * v;
+      }
+      out[j] = acc;
+    }
+  }
+}
+
+// `pre(Xb, r0, len, acc)` runs on each (shifted) block first and may fill D[r0..r0+len) and
+// v[r0..r0+len) (fused passes: η, row terms, then the moments while the block is in cache).
+template <class Map, class Pre = NoPre>
 Moments moments_impl(const Map& X, const double* D, const double* v, bool center, GramKind kind,
-                     const VectorXd* shift = nullptr) {
+                     const VectorXd* shift = nullptr, Pre&& pre = Pre()) {
   const idx d = X.cols();
   const Partition part = super_blocks(X.rows());
   std::vector<Moments> partial(part.parts);
   const idx crows = kind == GramKind::None ? 0 : d, ccols = kind == GramKind::Full ? d : 1;
 #if defined(PV_HAVE_OPENMP)
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (go_parallel(X.rows(), X.cols()))
 #endif
   for (idx p = 0; p < part.parts; ++p) {
     Moments acc;
@@ -177,6 +225,7 @@ Moments moments_impl(const Map& X, const double* D, const double* v, bool center
       const idx len = std::min(kRowBlock, part.end(p) - r0);
       Moments blk;
       with_shift(X.middleRows(r0, len), shift, buf, [&](const auto& Xb) {
+      pre(Xb, r0, len, acc);
       if (v) {
         Eigen::Map<const VectorXd> vb(v + r0, len);
         blk.gx.noalias() = Xb.transpose() * vb;
@@ -200,17 +249,16 @@ Moments moments_impl(const Map& X, const double* D, const double* v, bool center
         } else {
           blk.mean = VectorXd::Zero(d);
         }
-        if (kind != GramKind::None) {
+        if (kind == GramKind::Full) {
           if (center)
             Y = sq.asDiagonal() * (Xb.rowwise() - blk.mean.transpose());
           else
             Y = sq.asDiagonal() * Xb;
-          if (kind == GramKind::Full) {
-            blk.C = MatrixXd::Zero(d, d);
-            blk.C.selfadjointView<Eigen::Lower>().rankUpdate(Y.transpose());
-          } else {
-            blk.C = Y.colwise().squaredNorm().transpose();
-          }
+          blk.C = MatrixXd::Zero(d, d);
+          blk.C.selfadjointView<Eigen::Lower>().rankUpdate(Y.transpose());
+        } else if (kind == GramKind::Diag) {
+          blk.C = MatrixXd::Zero(d, 1);
+          diag_block(Xb, sq, center ? &blk.mean : nullptr, blk.C.data());
         }
       }
       });
@@ -222,9 +270,53 @@ Moments moments_impl(const Map& X, const double* D, const double* v, bool center
   out.mean = VectorXd::Zero(d);
   out.C = MatrixXd::Zero(crows, kind == GramKind::None ? 0 : ccols);
   if (v) out.gx = VectorXd::Zero(d);
-  for (const auto& P : partial) merge_moments(out, P, center, kind);
+  for (const auto& P : partial) {
+    merge_moments(out, P, center, kind);
+    merge_stats(out, P);
+  }
   if (kind == GramKind::Full) out.C = MatrixXd(out.C.selfadjointView<Eigen::Lower>());
   return out;
+}
+
+// One fused pass: per block η = (x − shift)ᵀθ + b, the row terms (F_i = fscale·w_i·(−loss'),
+// D_i = w_i·loss''), loss / max|η| / class-overlap statistics, then the weighted moments (with
+// gx = Σ F_i x_i when `gradient`). `abs_theta` (quantile influence only, no shift): residuals
+// within rounding of Σ_j|x_ij θ_j| + |b| count as zero.
+template <class Map>
+Moments glm_pass_impl(const Map& X, const double* y, const double* w, const VectorXd& theta,
+                      double b, const VectorXd* shift, GlmModel model, double tau, double fscale,
+                      bool center, GramKind kind, bool gradient, double* F, double* D,
+                      const VectorXd* abs_theta) {
+  const double abs_b = std::abs(b);
+  auto pre = [&](const auto& Xb, idx r0, idx len, Moments& acc) {
+    VectorXd eta = Xb * theta;
+    VectorXd sc;
+    if (abs_theta) sc = Xb.cwiseAbs() * (*abs_theta);
+    for (idx i = 0; i < len; ++i) {
+      const idx r = r0 + i;
+      const double wi = w ? w[r] : 1.0;
+      const double e = eta[i] + b;
+      const RowTerm t = row_term(model, e, y[r], tau, abs_theta ? sc[i] + abs_b : 0.0);
+      F[r] = fscale * wi * t.resid;
+      D[r] = wi * t.hess;
+      if (wi != 0) {
+        acc.loss += wi * t.loss;
+        acc.max_abs_eta = std::max(acc.max_abs_eta, std::abs(e));
+        if (model == GlmModel::Logistic && ((y[r] > 0.5) == !(e > 0) || e == 0)) ++acc.overlap;
+      }
+    }
+  };
+  return moments_impl(X, D, gradient ? F : nullptr, center, kind, shift, pre);
+}
+
+Moments glm_pass(const MatrixView<double>& X, const double* y, const double* w,
+                 const VectorXd& theta, double b, const VectorXd* shift, GlmModel model, double tau,
+                 double fscale, bool center, GramKind kind, bool gradient, double* F, double* D,
+                 const VectorXd* abs_theta = nullptr) {
+  return visit_matrix(X, [&](const auto& m) {
+    return glm_pass_impl(m, y, w, theta, b, shift, model, tau, fscale, center, kind, gradient, F,
+                         D, abs_theta);
+  });
 }
 
 Moments moments(const MatrixView<double>& X, const double* D, const double* v, bool center,
@@ -245,7 +337,7 @@ double loss_impl(const Map& X, const double* y, const double* w, const VectorXd&
   const Partition part = super_blocks(X.rows());
   std::vector<double> partial(part.parts, 0.0);
 #if defined(PV_HAVE_OPENMP)
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (go_parallel(X.rows(), X.cols()))
 #endif
   for (idx p = 0; p < part.parts; ++p) {
     VectorXd eta;
@@ -431,38 +523,24 @@ GlmResult fit_irls(const MatrixView<double>& X, const double* y, const double* w
     cvec = moments(X, w, nullptr, true, GramKind::None).mean;
     shift = &cvec;
   }
-  std::vector<double> eta(n), D(n), R(n);
+  std::vector<double> D(n), R(n);
   AugSystem sys;
   bool have_factor = false;
   double g0 = -1;
   int it = 0;
   const int max_refine = 6;
   for (;; ++it) {
-    eta_pass(X, theta, b, eta.data(), shift);
-    double lsum = 0, max_eta = 0;
-    idx overlap = 0;
-    for (idx i = 0; i < n; ++i) {
-      const double wi = w ? w[i] : 1.0;
-      const RowTerm t = row_term(model, eta[i], y[i], opt.tau);
-      R[i] = wi * t.resid;
-      D[i] = wi * t.hess;
-      if (wi != 0) {
-        lsum += wi * t.loss;
-        max_eta = std::max(max_eta, std::abs(eta[i]));
-        if (model == GlmModel::Logistic && ((y[i] > 0.5) == !(eta[i] > 0) || eta[i] == 0))
-          ++overlap;
-      }
-    }
-    const double f = lsum + penalty(theta, opt.l2);
+    const bool need_hess = !ols || !have_factor;
+    Moments m = glm_pass(X, y, w, theta, b, shift, model, opt.tau, 1.0, icpt,
+                         need_hess ? GramKind::Full : GramKind::None, true, R.data(), D.data());
+    const double f = m.loss + penalty(theta, opt.l2);
     res.objective = f;
-    res.max_abs_eta = max_eta;
+    res.max_abs_eta = m.max_abs_eta;
+    const idx overlap = m.overlap;
     if (!std::isfinite(f)) {
       res.status = GlmStatus::Diverged;
       break;
     }
-    const bool need_hess = !ols || !have_factor;
-    Moments m = moments(X, D.data(), R.data(), icpt, need_hess ? GramKind::Full : GramKind::None,
-                        shift);
     VectorXd G = m.gx - opt.l2 * theta;
     const double Gb = icpt ? m.gsum : 0.0;
     const double gnorm = std::max(G.size() ? G.cwiseAbs().maxCoeff() : 0.0, std::abs(Gb));
@@ -521,14 +599,19 @@ GlmResult fit_irls(const MatrixView<double>& X, const double* y, const double* w
       res.converged = true;  // remaining decrease is below rounding of the objective
       break;
     }
-    // Armijo backtracking on the objective.
+    // Armijo backtracking on the objective. Near the optimum (tiny Newton decrement) the change
+    // of f is below the rounding of its sum: the full Newton step is then taken as long as f
+    // does not grow beyond that rounding (Newton converges quadratically there).
+    const double fround = 1e3 * kEps * std::max(std::abs(f), 1.0);
+    const bool tiny = decrement <= 1e-8 * std::max(std::abs(f), 1.0);
     double step = 1.0;
     bool accepted = false;
-    for (int ls = 0; ls < 60; ++ls) {
+    for (int ls = 0; ls < 40; ++ls) {
       const VectorXd th = theta + step * du;
       const double bt = b + step * db;
       const double ft = loss_sum(X, y, w, th, bt, model, opt.tau, shift) + penalty(th, opt.l2);
-      if (std::isfinite(ft) && ft <= f - 1e-4 * step * decrement) {
+      if (std::isfinite(ft) &&
+          (ft <= f - 1e-4 * step * decrement || (tiny && step == 1.0 && ft <= f + fround))) {
         theta = th;
         b = bt;
         accepted = true;
@@ -634,7 +717,7 @@ bool quantile_vertex(const Map& X, const double* y, const double* w, const GlmOp
   std::vector<VectorXd> partial(part.parts, VectorXd::Zero(p));
   const double tau = opt.tau;
 #if defined(PV_HAVE_OPENMP)
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (go_parallel(X.rows(), X.cols()))
 #endif
   for (idx q = 0; q < part.parts; ++q) {
     VectorXd acc = VectorXd::Zero(p);
@@ -821,11 +904,67 @@ struct AffineNorm {
   double c0 = 0;
 };
 
+// Diagonal-only case: one sweep in storage order, no temporaries.
+template <class Map>
+void diag_norms_impl(const Map& X, const AffineNorm& A, const double* f, double* out) {
+  const idx n = X.rows(), d = X.cols(), blocks = n_blocks(n);
+  const VectorXd m = A.m.size() ? A.m : VectorXd::Zero(d);
+  const VectorXd q = A.q.size() ? A.q : VectorXd::Zero(d);
+  const double* mp = m.data();
+  const double* ap = A.a.data();
+  const double* qp = q.data();
+#if defined(PV_HAVE_OPENMP)
+#pragma omp parallel for schedule(static) if (go_parallel(X.rows(), X.cols()))
+#endif
+  for (idx k = 0; k < blocks; ++k) {
+    const idx r0 = k * kRowBlock, len = std::min(kRowBlock, n - r0);
+    double nrm[kRowBlock], tt[kRowBlock];
+    for (idx i = 0; i < len; ++i) {
+      nrm[i] = 0;
+      tt[i] = A.c0;
+    }
+    if constexpr (bool(Map::IsRowMajor)) {
+      for (idx i = 0; i < len; ++i) {
+        const double* x = X.data() + (r0 + i) * d;
+        double s2 = 0, st = 0;
+#pragma omp simd reduction(+ : s2, st)
+        for (idx j = 0; j < d; ++j) {
+          const double v = x[j] - mp[j];
+          const double z = v * ap[j];
+          s2 += z * z;
+          st += v * qp[j];
+        }
+        nrm[i] = s2;
+        tt[i] -= st;
+      }
+    } else {
+      for (idx j = 0; j < d; ++j) {
+        const double* x = X.data() + j * n + r0;
+        const double mj = mp[j], aj = ap[j], qj = qp[j];
+#pragma omp simd
+        for (idx i = 0; i < len; ++i) {
+          const double v = x[i] - mj;
+          nrm[i] += (v * aj) * (v * aj);
+          tt[i] -= v * qj;
+        }
+      }
+    }
+    for (idx i = 0; i < len; ++i) {
+      const double sq = nrm[i] + (A.has_t ? tt[i] * tt[i] : 0.0);
+      out[r0 + i] = std::abs(f[r0 + i]) * std::sqrt(sq);
+    }
+  }
+}
+
 template <class Map>
 void affine_norms_impl(const Map& X, const AffineNorm& A, const double* f, double* out) {
+  if (A.P.cols() == 0 && A.a.size() == X.cols()) {
+    diag_norms_impl(X, A, f, out);
+    return;
+  }
   const idx n = X.rows(), d = X.cols(), blocks = n_blocks(n);
 #if defined(PV_HAVE_OPENMP)
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (go_parallel(X.rows(), X.cols()))
 #endif
   for (idx k = 0; k < blocks; ++k) {
     const idx r0 = k * kRowBlock, len = std::min(kRowBlock, n - r0);
@@ -885,42 +1024,22 @@ InfluenceInfo influence_norms(const MatrixView<double>& X, const double* y, cons
   InfluenceInfo info;
   info.rank = d;
   const VectorXd theta = Eigen::Map<const VectorXd>(coef, d);
-  // Pass 1: linear predictor, residual factor f_i and Σ-weights D_i.
+  // Pass 1 (fused): linear predictor, residual factor f_i, Σ-weights D_i and the moments of Σ
+  // (C = C_G + l2 I with C_G the centred Gram with weights D when there is an intercept, the
+  // plain weighted Gram otherwise; only its diagonal unless approx is exact).
   std::vector<double> f(n), D(n);
-  eta_pass(X, theta, icpt ? opt.intercept : 0.0, out);
   const bool quantile = opt.model == GlmModel::Quantile;
   const double qscale = quantile ? 1.0 / (opt.tau * (1.0 - opt.tau)) : 1.0;
-  if (quantile) {  // Σ_j |x_ij θ_j| + |b| into D (overwritten below)
-    const VectorXd at = theta.cwiseAbs();
-    const double ab = icpt ? std::abs(opt.intercept) : 0.0;
-    visit_matrix(X, [&](const auto& map) {
-      const idx blocks = n_blocks(n);
-#if defined(PV_HAVE_OPENMP)
-#pragma omp parallel for schedule(static)
-#endif
-      for (idx k = 0; k < blocks; ++k) {
-        const idx r0 = k * kRowBlock, len = std::min(kRowBlock, n - r0);
-        Eigen::Map<VectorXd>(D.data() + r0, len).noalias() =
-            map.middleRows(r0, len).cwiseAbs() * at;
-      }
-    });
-    for (idx i = 0; i < n; ++i) D[i] += ab;
-  }
-  for (idx i = 0; i < n; ++i) {
-    const double wi = w ? w[i] : 1.0;
-    const RowTerm t = row_term(opt.model, out[i], y[i], opt.tau, quantile ? D[i] : 0.0);
-    f[i] = wi * t.resid * qscale;
-    D[i] = wi * t.hess;
-  }
+  const VectorXd abs_theta = theta.cwiseAbs();
   const bool pred = opt.target == InfluenceTarget::Prediction;
   AffineNorm A;
-  // Σ's Schur block C = C_G + l2 I (C_G = centred Gram with weights D when there is an
-  // intercept, the plain weighted Gram otherwise).
-  Moments m;
-  if (opt.approx == InfluenceApprox::Exact) {
-    m = moments(X, D.data(), nullptr, icpt, GramKind::Full);
-  } else {
-    m = moments(X, D.data(), nullptr, icpt, GramKind::Diag);
+  Moments m = glm_pass(X, y, w, theta, icpt ? opt.intercept : 0.0, nullptr, opt.model, opt.tau,
+                       qscale, icpt,
+                       opt.approx == InfluenceApprox::Exact ? GramKind::Full : GramKind::Diag,
+                       false, f.data(), D.data(), quantile ? &abs_theta : nullptr);
+  if (!m.C.allFinite() || !std::isfinite(m.s) || !m.mean.allFinite()) {
+    info.status = 3;  // NaN/inf in X or an overflowing IRLS weight
+    return info;
   }
   if (icpt) {
     if (!(m.s > 0)) {

@@ -28,9 +28,12 @@ class ConvergenceWarning(UserWarning):
     """A solver stopped before reaching its tolerance."""
 
 
-def _as_design(X, name="X"):
-    """float64 C- or F-contiguous view of X (float32 / integer / non-contiguous input: one copy)."""
-    X = as_float_array(np.asarray(X), name, ndim=2)
+def _as_design(X, name="X", finite=True):
+    """float64 C- or F-contiguous view of X (float32 / integer / non-contiguous input: one copy).
+
+    ``finite=False`` skips the NaN/inf scan; the caller must then detect non-finite results.
+    """
+    X = as_float_array(np.asarray(X), name, ndim=2, finite=finite)
     if X.dtype != np.float64 or not (X.flags.c_contiguous or X.flags.f_contiguous):
         X = np.ascontiguousarray(X, dtype=np.float64)
     return X

@@ -127,7 +127,9 @@ def influence_scores(
     model = check_choice(model, "model", set(MODELS))
     target = check_choice(target, "target", set(_TARGETS))
     approx = check_choice(approx, "approx", set(_APPROX))
-    X = _as_design(X)
+    # NaN/inf in X always reach the scores (0·NaN = NaN) or Σ, so X is scanned only when the
+    # kernel's answer is not finite: one pass over X saved on the hot path.
+    X = _as_design(X, finite=False)
     n, d = X.shape
     w = _check_weights(weights, n)
     y = _check_response_lenient(y, model, n)
@@ -163,7 +165,12 @@ def influence_scores(
     scores, status, _, _ = _core.influence_norms(
         X, y, coef, w, MODELS[model], _TARGETS[target], _APPROX[approx], tau, l2, has_b, b,
         rank, signs, rows, log2N)
-    if status != 0:
+    if status != 0 or not np.isfinite(scores).all():
+        if not np.isfinite(X).all():
+            raise ValueError("X contains NaN or infinite values")
+        if status in (0, 3):
+            raise ValueError("the influence overflowed (non-finite scores): check the scale of X "
+                             "and coef (for poisson, exp(η) must be finite)")
         raise ValueError(
             "Σ = XᵀWX is singular (collinear or constant columns, or all IRLS weights ~0): the "
             f"influence is undefined for approx={approx!r}; pass l2 > 0 or use approx='diag'")

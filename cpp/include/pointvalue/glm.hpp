@@ -78,7 +78,7 @@ struct InfluenceOptions {
 };
 
 struct InfluenceInfo {
-  int status = 0;  // 0 ok, 2 singular Σ (exact / sketch)
+  int status = 0;  // 0 ok, 2 singular Σ (exact / sketch), 3 non-finite Σ (NaN/inf/overflow)
   idx rank = 0;    // directions kept (LowRank) or d
   double cond = 0; // condition number of the equilibrated Σ used
 };
