@@ -355,3 +355,27 @@ def test_max_iter_warns(rng):
     with pytest.warns(ConvergenceWarning):
         fit = pv.fit_glm(X, y, model="logistic", max_iter=1)
     assert not fit.converged
+
+
+def test_quantile_no_intercept_and_zero_weights(rng):
+    n, d = 300, 3
+    X = rng.standard_normal((n, d)) + 1
+    y = X @ [1.0, -1.0, 0.5] + rng.standard_normal(n)
+    w = rng.uniform(0.5, 2.0, n)
+    w[:40] = 0.0
+    fit = pv.fit_glm(X, y, model="quantile", tau=0.25, weights=w, fit_intercept=False)
+    ref = sklm.QuantileRegressor(quantile=0.25, alpha=0.0, solver="highs", fit_intercept=False)
+    ref.fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(fit.coef, ref.coef_, atol=1e-6)
+    assert fit.intercept == 0.0 and fit.converged
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_poisson_large_counts_and_offsets(rng):
+    # Large linear predictors: the line search must keep exp(η) finite.
+    n = 400
+    X = rng.standard_normal((n, 2))
+    y = rng.poisson(np.exp(X @ [1.5, -1.0] + 4.0)).astype(float)
+    fit = pv.fit_glm(X, y, model="poisson")
+    ref = sklm.PoissonRegressor(alpha=0.0, solver="newton-cholesky", tol=1e-14, max_iter=1000).fit(X, y)
+    np.testing.assert_allclose(fit.coef, ref.coef_, rtol=1e-7)

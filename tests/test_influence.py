@@ -321,3 +321,55 @@ def test_bad_input(rng, bad):
         kw["weights"] = -np.ones(30)
     with pytest.raises(err):
         pv.influence_scores(X, y, coef, **kw)
+
+
+_THREAD_SCRIPT = """
+import numpy as np, pointvalue as pv
+rng = np.random.default_rng(0)
+X = rng.standard_normal((300_000, 4)) + 1.0
+y = (rng.random(300_000) < 1 / (1 + np.exp(-X @ [0.5, -0.5, 0.2, 0.1]))).astype(float)
+fit = pv.fit_glm(X, y, model="logistic", l2=1.0)
+out = [fit.coef, [fit.intercept, fit.objective]]
+for approx in ("exact", "diag", "lowrank", "sketch"):
+    out.append(pv.influence_scores(X, y, fit.coef, model="logistic", intercept=fit.intercept,
+                                   approx=approx, rank=2, random_state=3))
+np.save(__import__("sys").argv[1], np.concatenate([np.ravel(o) for o in out]))
+"""
+
+
+def test_results_do_not_depend_on_thread_count(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    outs = []
+    for threads in ("1", "2"):
+        path = tmp_path / f"t{threads}.npy"
+        env = dict(os.environ, OMP_NUM_THREADS=threads)
+        subprocess.run([sys.executable, "-c", _THREAD_SCRIPT, str(path)], env=env, check=True)
+        outs.append(np.load(path))
+    np.testing.assert_array_equal(outs[0], outs[1])
+
+
+def _shifted_copy(a, offset):
+    """The same values at an address `offset` doubles past a fresh allocation."""
+    buf = np.empty(a.size + 8)
+    out = buf[offset:offset + a.size].reshape(a.shape)
+    out[...] = a
+    return out
+
+
+def test_results_do_not_depend_on_memory_alignment(rng):
+    X, y = _data(rng, "logistic", n=3000)
+    w = rng.uniform(0.5, 2, len(y))
+    res = []
+    for off in (0, 1, 3):
+        Xo, yo, wo = _shifted_copy(X, off), _shifted_copy(y, off), _shifted_copy(w, off)
+        fit = pv.fit_glm(Xo, yo, model="logistic", weights=wo, l2=0.5)
+        out = [fit.coef, [fit.intercept]]
+        for approx in ("exact", "diag"):
+            out.append(pv.influence_scores(Xo, yo, fit.coef, model="logistic", weights=wo,
+                                           intercept=fit.intercept, approx=approx))
+        res.append(np.concatenate([np.ravel(o) for o in out]))
+    np.testing.assert_array_equal(res[0], res[1])
+    np.testing.assert_array_equal(res[0], res[2])

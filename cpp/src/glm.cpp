@@ -8,6 +8,7 @@
 #include <limits>
 #include <numeric>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "pointvalue/parallel.hpp"
@@ -83,16 +84,25 @@ inline RowTerm row_term(GlmModel m, double eta, double y, double tau, double sca
 // ---------------------------------------------------------------------------------------------
 // Passes over X.
 
-// Calls f(block) with the rows of Xb, shifted by `shift` (materialized in `buf`) when given.
-// Shifting by the column means keeps products like x_iᵀθ accurate when |x| ≫ spread of x.
+// A block buffer in the storage order of the block: copying into it is a straight memcpy.
+template <class Blk>
+using BlockBuf = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic,
+                               bool(std::decay_t<Blk>::IsRowMajor) ? Eigen::RowMajor
+                                                                    : Eigen::ColMajor>;
+
+// Calls f(block) with the rows of Xb copied (and shifted by `shift` when given) into an aligned
+// per-thread buffer. Vectorized reductions peel loops according to the address of their data,
+// so working on the caller's array would make the last bits depend on where numpy happened to
+// allocate it; on the aligned copy they depend only on the block shape. Shifting by the column
+// means also keeps products like x_iᵀθ accurate when |x| ≫ spread of x.
 template <class Blk, class F>
-inline void with_shift(const Blk& Xb, const VectorXd* shift, MatrixXd& buf, F&& f) {
-  if (shift) {
+inline void with_shift(const Blk& Xb, const VectorXd* shift, F&& f) {
+  thread_local BlockBuf<Blk> buf;
+  if (shift)
     buf = Xb.rowwise() - shift->transpose();
-    f(buf);
-  } else {
-    f(Xb);
-  }
+  else
+    buf = Xb;
+  f(std::as_const(buf));
 }
 
 // eta = (X − 1 shiftᵀ) θ + b.
@@ -106,8 +116,7 @@ void linear_predictor(const Map& X, const VectorXd& theta, double b, const Vecto
   for (idx k = 0; k < blocks; ++k) {
     const idx r0 = k * kRowBlock, len = std::min(kRowBlock, n - r0);
     Eigen::Map<VectorXd> e(eta + r0, len);
-    MatrixXd buf;
-    with_shift(X.middleRows(r0, len), shift, buf, [&](const auto& Xb) { e.noalias() = Xb * theta; });
+    with_shift(X.middleRows(r0, len), shift, [&](const auto& Xb) { e.noalias() = Xb * theta; });
     e.array() += b;
   }
 }
@@ -219,20 +228,22 @@ Moments moments_impl(const Map& X, const double* D, const double* v, bool center
     acc.mean = VectorXd::Zero(d);
     acc.C = MatrixXd::Zero(crows, kind == GramKind::None ? 0 : ccols);
     if (v) acc.gx = VectorXd::Zero(d);
-    MatrixXd Y, buf;
+    MatrixXd Y;
     VectorXd sq;
     for (idx r0 = part.begin(p); r0 < part.end(p); r0 += kRowBlock) {
       const idx len = std::min(kRowBlock, part.end(p) - r0);
       Moments blk;
-      with_shift(X.middleRows(r0, len), shift, buf, [&](const auto& Xb) {
+      with_shift(X.middleRows(r0, len), shift, [&](const auto& Xb) {
       pre(Xb, r0, len, acc);
+      // Aligned copies of the row weights: reductions must not depend on the caller's address.
+      thread_local VectorXd vb, Db;
       if (v) {
-        Eigen::Map<const VectorXd> vb(v + r0, len);
+        vb = Eigen::Map<const VectorXd>(v + r0, len);
         blk.gx.noalias() = Xb.transpose() * vb;
         blk.gsum = vb.sum();
       }
       if (D) {
-        Eigen::Map<const VectorXd> Db(D + r0, len);
+        Db = Eigen::Map<const VectorXd>(D + r0, len);
         blk.s = Db.sum();
         sq = Db.cwiseSqrt();
       } else {
@@ -242,7 +253,7 @@ Moments moments_impl(const Map& X, const double* D, const double* v, bool center
       if (center || kind != GramKind::None) {
         if (center && blk.s > 0) {
           if (D)
-            blk.mean.noalias() = Xb.transpose() * Eigen::Map<const VectorXd>(D + r0, len);
+            blk.mean.noalias() = Xb.transpose() * Db;
           else
             blk.mean = Xb.colwise().sum().transpose();
           blk.mean /= blk.s;
@@ -341,11 +352,10 @@ double loss_impl(const Map& X, const double* y, const double* w, const VectorXd&
 #endif
   for (idx p = 0; p < part.parts; ++p) {
     VectorXd eta;
-    MatrixXd buf;
     double acc = 0;
     for (idx r0 = part.begin(p); r0 < part.end(p); r0 += kRowBlock) {
       const idx len = std::min(kRowBlock, part.end(p) - r0);
-      with_shift(X.middleRows(r0, len), shift, buf,
+      with_shift(X.middleRows(r0, len), shift,
                  [&](const auto& Xb) { eta.noalias() = Xb * theta; });
       for (idx i = 0; i < len; ++i) {
         const double wi = w ? w[r0 + i] : 1.0;
@@ -923,32 +933,33 @@ void diag_norms_impl(const Map& X, const AffineNorm& A, const double* f, double*
       nrm[i] = 0;
       tt[i] = A.c0;
     }
-    if constexpr (bool(Map::IsRowMajor)) {
-      for (idx i = 0; i < len; ++i) {
-        const double* x = X.data() + (r0 + i) * d;
-        double s2 = 0, st = 0;
-#pragma omp simd reduction(+ : s2, st)
-        for (idx j = 0; j < d; ++j) {
-          const double v = x[j] - mp[j];
-          const double z = v * ap[j];
-          s2 += z * z;
-          st += v * qp[j];
-        }
-        nrm[i] = s2;
-        tt[i] -= st;
-      }
-    } else {
-      for (idx j = 0; j < d; ++j) {
-        const double* x = X.data() + j * n + r0;
-        const double mj = mp[j], aj = ap[j], qj = qp[j];
-#pragma omp simd
+    with_shift(X.middleRows(r0, len), nullptr, [&](const auto& Xb) {
+      const double* base = Xb.data();
+      if constexpr (bool(std::decay_t<decltype(Xb)>::IsRowMajor)) {
         for (idx i = 0; i < len; ++i) {
-          const double v = x[i] - mj;
-          nrm[i] += (v * aj) * (v * aj);
-          tt[i] -= v * qj;
+          const double* x = base + i * d;
+          double s2 = 0, st = 0;
+          for (idx j = 0; j < d; ++j) {
+            const double v = x[j] - mp[j];
+            const double z = v * ap[j];
+            s2 += z * z;
+            st += v * qp[j];
+          }
+          nrm[i] = s2;
+          tt[i] -= st;
+        }
+      } else {
+        for (idx j = 0; j < d; ++j) {
+          const double* x = base + j * len;
+          const double mj = mp[j], aj = ap[j], qj = qp[j];
+          for (idx i = 0; i < len; ++i) {
+            const double v = x[i] - mj;
+            nrm[i] += (v * aj) * (v * aj);
+            tt[i] -= v * qj;
+          }
         }
       }
-    }
+    });
     for (idx i = 0; i < len; ++i) {
       const double sq = nrm[i] + (A.has_t ? tt[i] * tt[i] : 0.0);
       out[r0 + i] = std::abs(f[r0 + i]) * std::sqrt(sq);
@@ -968,7 +979,7 @@ void affine_norms_impl(const Map& X, const AffineNorm& A, const double* f, doubl
 #endif
   for (idx k = 0; k < blocks; ++k) {
     const idx r0 = k * kRowBlock, len = std::min(kRowBlock, n - r0);
-    MatrixXd Xc = X.middleRows(r0, len);
+    MatrixXd Xc = X.middleRows(r0, len);  // aligned copy (see with_shift)
     if (A.m.size()) Xc.rowwise() -= A.m.transpose();
     MatrixXd Z;
     if (A.P.cols() > 0) {
