@@ -973,37 +973,43 @@ void affine_norms_impl(const Map& X, const AffineNorm& A, const double* f, doubl
     diag_norms_impl(X, A, f, out);
     return;
   }
-  const idx n = X.rows(), d = X.cols(), blocks = n_blocks(n);
+  const idx n = X.rows(), blocks = n_blocks(n);
+  const idx k = A.P.cols();
+  const bool tq = A.has_t && A.q.size();
+  // One product gives both the dense part and the intercept coupling: [P | −q].
+  MatrixXd Pq(X.cols(), k + (tq ? 1 : 0));
+  if (k) Pq.leftCols(k) = A.P;
+  if (tq) Pq.col(k) = -A.q;
 #if defined(PV_HAVE_OPENMP)
 #pragma omp parallel for schedule(static) if (go_parallel(X.rows(), X.cols()))
 #endif
-  for (idx k = 0; k < blocks; ++k) {
-    const idx r0 = k * kRowBlock, len = std::min(kRowBlock, n - r0);
-    MatrixXd Xc = X.middleRows(r0, len);  // aligned copy (see with_shift)
+  for (idx b = 0; b < blocks; ++b) {
+    const idx r0 = b * kRowBlock, len = std::min(kRowBlock, n - r0);
+    thread_local MatrixXd Xc, T, Z;
+    thread_local VectorXd nrm;
+    Xc = X.middleRows(r0, len);  // aligned column-major copy (see with_shift)
     if (A.m.size()) Xc.rowwise() -= A.m.transpose();
-    MatrixXd Z;
-    if (A.P.cols() > 0) {
-      if (A.Q.size()) {
-        MatrixXd T = Xc * A.P;
-        Z.noalias() = T * A.Q;
-      } else {
-        Z.noalias() = Xc * A.P;
-      }
+    if (Pq.cols()) T.noalias() = Xc * Pq;
+    if (k && A.Q.size()) {
+      Z.noalias() = T.leftCols(k) * A.Q;
       if (A.a.size()) Z += Xc * A.a.asDiagonal();
+      nrm = Z.rowwise().squaredNorm();
     } else if (A.a.size()) {
       Z = Xc * A.a.asDiagonal();
+      if (k) Z += T.leftCols(k);
+      nrm = Z.rowwise().squaredNorm();
     } else {
-      Z = MatrixXd::Zero(len, 0);
+      nrm = T.leftCols(k).rowwise().squaredNorm();
     }
-    VectorXd nrm = Z.rowwise().squaredNorm();
-    if (A.has_t) {
-      VectorXd t = VectorXd::Constant(len, A.c0);
-      if (A.q.size()) t.noalias() -= Xc * A.q;
-      nrm += t.cwiseAbs2();
+    for (idx i = 0; i < len; ++i) {
+      double sq = nrm[i];
+      if (A.has_t) {
+        const double t = A.c0 + (tq ? T(i, k) : 0.0);
+        sq += t * t;
+      }
+      out[r0 + i] = std::abs(f[r0 + i]) * std::sqrt(sq);
     }
-    for (idx i = 0; i < len; ++i) out[r0 + i] = std::abs(f[r0 + i]) * std::sqrt(nrm[i]);
   }
-  (void)d;
 }
 
 // Sketch of D^½ (X − 1 meanᵀ): SRHT of the rows (randomness supplied by the caller).
