@@ -933,33 +933,47 @@ void diag_norms_impl(const Map& X, const AffineNorm& A, const double* f, double*
       nrm[i] = 0;
       tt[i] = A.c0;
     }
-    with_shift(X.middleRows(r0, len), nullptr, [&](const auto& Xb) {
-      const double* base = Xb.data();
-      if constexpr (bool(std::decay_t<decltype(Xb)>::IsRowMajor)) {
-        for (idx i = 0; i < len; ++i) {
-          const double* x = base + i * d;
-          double s2 = 0, st = 0;
-          for (idx j = 0; j < d; ++j) {
-            const double v = x[j] - mp[j];
-            const double z = v * ap[j];
-            s2 += z * z;
-            st += v * qp[j];
+    // Straight from the caller's array: the sums run in a fixed order (8 lanes by column index,
+    // then the lanes in order), so the result does not depend on the data's alignment.
+    if constexpr (bool(Map::IsRowMajor)) {
+      constexpr int L = 8;
+      for (idx i = 0; i < len; ++i) {
+        const double* x = X.data() + (r0 + i) * d;
+        double s2l[L] = {0}, stl[L] = {0};
+        idx j = 0;
+        for (; j + L <= d; j += L) {
+          for (int l = 0; l < L; ++l) {
+            const double v = x[j + l] - mp[j + l];
+            const double z = v * ap[j + l];
+            s2l[l] += z * z;
+            stl[l] += v * qp[j + l];
           }
-          nrm[i] = s2;
-          tt[i] -= st;
         }
-      } else {
-        for (idx j = 0; j < d; ++j) {
-          const double* x = base + j * len;
-          const double mj = mp[j], aj = ap[j], qj = qp[j];
-          for (idx i = 0; i < len; ++i) {
-            const double v = x[i] - mj;
-            nrm[i] += (v * aj) * (v * aj);
-            tt[i] -= v * qj;
-          }
+        for (int l = 0; j < d; ++j, ++l) {
+          const double v = x[j] - mp[j];
+          const double z = v * ap[j];
+          s2l[l] += z * z;
+          stl[l] += v * qp[j];
+        }
+        double s2 = 0, st = 0;
+        for (int l = 0; l < L; ++l) {
+          s2 += s2l[l];
+          st += stl[l];
+        }
+        nrm[i] = s2;
+        tt[i] -= st;
+      }
+    } else {
+      for (idx j = 0; j < d; ++j) {
+        const double* x = X.data() + j * n + r0;
+        const double mj = mp[j], aj = ap[j], qj = qp[j];
+        for (idx i = 0; i < len; ++i) {
+          const double v = x[i] - mj;
+          nrm[i] += (v * aj) * (v * aj);
+          tt[i] -= v * qj;
         }
       }
-    });
+    }
     for (idx i = 0; i < len; ++i) {
       const double sq = nrm[i] + (A.has_t ? tt[i] * tt[i] : 0.0);
       out[r0 + i] = std::abs(f[r0 + i]) * std::sqrt(sq);
