@@ -379,3 +379,12 @@ def test_poisson_large_counts_and_offsets(rng):
     fit = pv.fit_glm(X, y, model="poisson")
     ref = sklm.PoissonRegressor(alpha=0.0, solver="newton-cholesky", tol=1e-14, max_iter=1000).fit(X, y)
     np.testing.assert_allclose(fit.coef, ref.coef_, rtol=1e-7)
+
+
+def test_poisson_separated_zeros_are_reported(rng):
+    x = np.r_[np.zeros(20), np.ones(20)][:, None]
+    y = np.r_[np.zeros(20), rng.poisson(3, 20) + 1].astype(float)
+    with pytest.warns(ConvergenceWarning, match="Poisson MLE does\\s+not exist|MLE does not exist"):
+        pv.fit_glm(x, y, model="poisson")
+    fit = pv.fit_glm(x, y, model="poisson", l2=1.0)  # the documented remedy: finite, no warning
+    assert fit.converged and np.isfinite(fit.coef).all()

@@ -307,7 +307,19 @@ def fit_glm(
         if status == _MAXITER:
             raise ValueError(msg)
         warnings.warn(msg, ConvergenceWarning, stacklevel=2)
-    elif status == _MAXITER:
+    elif model == "poisson" and l2 == 0 and status in (_OK, _MAXITER):
+        # Rows with y = 0 that X can push to μ → 0: the MLE does not exist (η → −∞).
+        eta = X @ r["coef"] + (r["intercept"] if fit_intercept else 0.0)
+        active = eta if w is None else eta[w > 0]
+        ybar = float(np.average(y, weights=w))
+        if active.min() < np.log(ybar) - 20.0:
+            msg = ("fitted Poisson means are numerically 0 for some rows (η more than 20 below "
+                   "log(mean y)): rows with y = 0 are probably separable by X and the MLE does "
+                   "not exist; pass l2 > 0")
+            if status == _MAXITER:
+                raise ValueError(msg)
+            warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+    if status == _MAXITER and not (model == "logistic" and l2 == 0 and r["max_abs_eta"] > 30):
         warnings.warn(f"fit_glm(model={model!r}) did not converge in max_iter={max_iter} "
                       f"iterations (gradient norm {r['grad_norm']:.3g})", ConvergenceWarning,
                       stacklevel=2)
