@@ -373,3 +373,15 @@ def test_results_do_not_depend_on_memory_alignment(rng):
         res.append(np.concatenate([np.ravel(o) for o in out]))
     np.testing.assert_array_equal(res[0], res[1])
     np.testing.assert_array_equal(res[0], res[2])
+
+
+@pytest.mark.parametrize("approx", ["exact", "diag", "sketch"])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_float32_input_matches_its_float64_upcast(rng, approx, order):
+    X, y = _data(rng, "poisson", n=2000)
+    X32 = np.asarray(X, dtype=np.float32, order=order)
+    coef, b = _fit(X32.astype(np.float64), y, "poisson", True)
+    kw = dict(model="poisson", intercept=b, approx=approx, random_state=4, target="prediction")
+    got = pv.influence_scores(X32, y, coef, **kw)
+    ref = pv.influence_scores(X32.astype(np.float64), y, coef, **kw)
+    np.testing.assert_allclose(got, ref, rtol=1e-9)  # the sketch path upcasts to C order

@@ -97,11 +97,11 @@ using BlockBuf = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic,
 // means also keeps products like x_iᵀθ accurate when |x| ≫ spread of x.
 template <class Blk, class F>
 inline void with_shift(const Blk& Xb, const VectorXd* shift, F&& f) {
-  thread_local BlockBuf<Blk> buf;
+  thread_local BlockBuf<Blk> buf;  // double even for float32 X: the cast happens here
   if (shift)
-    buf = Xb.rowwise() - shift->transpose();
+    buf = Xb.template cast<double>().rowwise() - shift->transpose();
   else
-    buf = Xb;
+    buf = Xb.template cast<double>();
   f(std::as_const(buf));
 }
 
@@ -320,7 +320,8 @@ Moments glm_pass_impl(const Map& X, const double* y, const double* w, const Vect
   return moments_impl(X, D, gradient ? F : nullptr, center, kind, shift, pre);
 }
 
-Moments glm_pass(const MatrixView<double>& X, const double* y, const double* w,
+template <class T>
+Moments glm_pass(const MatrixView<T>& X, const double* y, const double* w,
                  const VectorXd& theta, double b, const VectorXd* shift, GlmModel model, double tau,
                  double fscale, bool center, GramKind kind, bool gradient, double* F, double* D,
                  const VectorXd* abs_theta = nullptr) {
@@ -938,19 +939,19 @@ void diag_norms_impl(const Map& X, const AffineNorm& A, const double* f, double*
     if constexpr (bool(Map::IsRowMajor)) {
       constexpr int L = 8;
       for (idx i = 0; i < len; ++i) {
-        const double* x = X.data() + (r0 + i) * d;
+        const auto* x = X.data() + (r0 + i) * d;
         double s2l[L] = {0}, stl[L] = {0};
         idx j = 0;
         for (; j + L <= d; j += L) {
           for (int l = 0; l < L; ++l) {
-            const double v = x[j + l] - mp[j + l];
+            const double v = double(x[j + l]) - mp[j + l];
             const double z = v * ap[j + l];
             s2l[l] += z * z;
             stl[l] += v * qp[j + l];
           }
         }
         for (int l = 0; j < d; ++j, ++l) {
-          const double v = x[j] - mp[j];
+          const double v = double(x[j]) - mp[j];
           const double z = v * ap[j];
           s2l[l] += z * z;
           stl[l] += v * qp[j];
@@ -965,10 +966,10 @@ void diag_norms_impl(const Map& X, const AffineNorm& A, const double* f, double*
       }
     } else {
       for (idx j = 0; j < d; ++j) {
-        const double* x = X.data() + j * n + r0;
+        const auto* x = X.data() + j * n + r0;
         const double mj = mp[j], aj = ap[j], qj = qp[j];
         for (idx i = 0; i < len; ++i) {
-          const double v = x[i] - mj;
+          const double v = double(x[i]) - mj;
           nrm[i] += (v * aj) * (v * aj);
           tt[i] -= v * qj;
         }
@@ -1001,7 +1002,7 @@ void affine_norms_impl(const Map& X, const AffineNorm& A, const double* f, doubl
     const idx r0 = b * kRowBlock, len = std::min(kRowBlock, n - r0);
     thread_local MatrixXd Xc, T, Z;
     thread_local VectorXd nrm;
-    Xc = X.middleRows(r0, len);  // aligned column-major copy (see with_shift)
+    Xc = X.middleRows(r0, len).template cast<double>();  // aligned copy (see with_shift)
     if (A.m.size()) Xc.rowwise() -= A.m.transpose();
     if (Pq.cols()) T.noalias() = Xc * Pq;
     if (k && A.Q.size()) {
@@ -1045,10 +1046,17 @@ MatrixXd centred_sketch(const MatrixView<double>& X, const std::vector<double>& 
   return out;
 }
 
+MatrixXd centred_sketch(const MatrixView<float>&, const std::vector<double>&, const VectorXd&, bool,
+                        const InfluenceOptions&) {
+  return MatrixXd();  // unreachable: float32 sketches are refused before (status 4)
+}
+
 }  // namespace
 
-InfluenceInfo influence_norms(const MatrixView<double>& X, const double* y, const double* coef,
-                              const double* w, const InfluenceOptions& opt, double* out) {
+namespace {
+template <class T>
+InfluenceInfo influence_norms_t(const MatrixView<T>& X, const double* y, const double* coef,
+                                const double* w, const InfluenceOptions& opt, double* out) {
   const idx n = X.rows, d = X.cols;
   const bool icpt = opt.has_intercept;
   const double l2 = opt.l2;
@@ -1198,6 +1206,22 @@ InfluenceInfo influence_norms(const MatrixView<double>& X, const double* y, cons
   }
   visit_matrix(X, [&](const auto& map) { affine_norms_impl(map, A, f.data(), out); });
   return info;
+}
+}  // namespace
+
+InfluenceInfo influence_norms(const MatrixView<double>& X, const double* y, const double* coef,
+                              const double* w, const InfluenceOptions& opt, double* out) {
+  return influence_norms_t(X, y, coef, w, opt, out);
+}
+
+InfluenceInfo influence_norms(const MatrixView<float>& X, const double* y, const double* coef,
+                              const double* w, const InfluenceOptions& opt, double* out) {
+  if (opt.approx == InfluenceApprox::LowRank || opt.approx == InfluenceApprox::Sketch) {
+    InfluenceInfo info;
+    info.status = 4;  // the SRHT kernel is float64-only
+    return info;
+  }
+  return influence_norms_t(X, y, coef, w, opt, out);
 }
 
 }  // namespace pointvalue

@@ -28,13 +28,17 @@ class ConvergenceWarning(UserWarning):
     """A solver stopped before reaching its tolerance."""
 
 
-def _as_design(X, name="X", finite=True):
+def _as_design(X, name="X", finite=True, float32_ok=False):
     """float64 C- or F-contiguous view of X (float32 / integer / non-contiguous input: one copy).
 
     ``finite=False`` skips the NaN/inf scan; the caller must then detect non-finite results.
+    ``float32_ok``: a contiguous float32 array is passed through (kernels that read float32).
     """
     X = as_float_array(np.asarray(X), name, ndim=2, finite=finite)
-    if X.dtype != np.float64 or not (X.flags.c_contiguous or X.flags.f_contiguous):
+    contiguous = X.flags.c_contiguous or X.flags.f_contiguous
+    if float32_ok and X.dtype == np.float32 and contiguous:
+        return X
+    if X.dtype != np.float64 or not contiguous:
         X = np.ascontiguousarray(X, dtype=np.float64)
     return X
 

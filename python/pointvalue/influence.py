@@ -70,7 +70,10 @@ def influence_scores(
     Parameters
     ----------
     X : array_like of shape (n, d)
-        Design (no column of ones: see `intercept`). float64 C/F arrays are not copied.
+        Design (no column of ones: see `intercept`). float64 C/F arrays are not copied; float32
+        C/F arrays are read as they are by ``approx="exact"`` and ``"diag"`` (blocks converted to
+        float64 in cache, float64 arithmetic) and converted once to float64 for ``"lowrank"`` and
+        ``"sketch"`` (the SRHT kernel is float64-only). Other dtypes are converted once.
     y : array_like of shape (n,)
     coef : array_like of shape (d,)
         Coefficients of the (pilot) fit at which the influence is evaluated.
@@ -129,7 +132,7 @@ def influence_scores(
     approx = check_choice(approx, "approx", set(_APPROX))
     # NaN/inf in X always reach the scores (0·NaN = NaN) or Σ, so X is scanned only when the
     # kernel's answer is not finite: one pass over X saved on the hot path.
-    X = _as_design(X, finite=False)
+    X = _as_design(X, finite=False, float32_ok=approx in ("exact", "diag"))
     n, d = X.shape
     w = _check_weights(weights, n)
     y = _check_response_lenient(y, model, n)

@@ -78,13 +78,17 @@ struct InfluenceOptions {
 };
 
 struct InfluenceInfo {
-  int status = 0;  // 0 ok, 2 singular Σ (exact / sketch), 3 non-finite Σ (NaN/inf/overflow)
+  int status = 0;  // 0 ok, 2 singular Σ, 3 non-finite Σ (NaN/inf/overflow), 4 unsupported dtype
   idx rank = 0;    // directions kept (LowRank) or d
   double cond = 0; // condition number of the equilibrated Σ used
 };
 
 // out[i] = ‖ψ_i‖ (see python/pointvalue/influence.py for the definitions and scale convention).
 InfluenceInfo influence_norms(const MatrixView<double>& X, const double* y, const double* coef,
+                              const double* w, const InfluenceOptions& opt, double* out);
+// float32 X (exact and diag only: status 4 otherwise): blocks are converted to float64 in cache,
+// all arithmetic is float64, X is never copied.
+InfluenceInfo influence_norms(const MatrixView<float>& X, const double* y, const double* coef,
                               const double* w, const InfluenceOptions& opt, double* out);
 
 }  // namespace pointvalue
