@@ -63,6 +63,10 @@ def influence_scores(
     the local curvature of the expected loss, so the squared score is the row's first-order
     contribution to the excess prediction loss.
 
+    **Case weights.** The factor ``w_i`` makes ``ψ_i`` the influence of row i as it enters the
+    weighted objective (the weighted estimator is ``≈ θ + Σ_i ψ_i``), so ``π_i ∝ ‖ψ_i‖`` stays the
+    optimal Poisson/PPS design when the rows carry weights; with ``weights=None`` it is 1.
+
     **Scale.** The paper writes ``Σ = XᵀX/n``; we use the Hessian of the *summed* objective, so our
     ``ψ_i`` is the paper's divided by n (it is the first-order change of the fit when row i is
     removed: ``θ̂_{-i} − θ̂ ≈ −ψ_i``). A constant factor does not change PPS sampling probabilities.
@@ -120,6 +124,24 @@ def influence_scores(
     -------
     numpy.ndarray of shape (n,), float64
         ``‖ψ_i‖ ≥ 0``.
+
+    Notes
+    -----
+    Measured accuracy of the approximations (relative error of each score against ``"exact"``,
+    OLS with an intercept on Gaussian data with correlated columns, default sketch size, rank 5;
+    median / 99th percentile):
+
+    ==============  =====================  =====================  =====================
+    n × d, target   sketch                 lowrank (rank 5)       diag
+    ==============  =====================  =====================  =====================
+    2e4 × 8, coef   0.028 / 0.11           0.025 / 0.095          0.14 / 0.70
+    2e4 × 8, pred   0.007 / 0.025          0.007 / 0.025          0.023 / 0.15
+    1e5 × 30, coef  0.062 / 0.29           0.045 / 0.20           0.066 / 0.33
+    1e5 × 30, pred  0.012 / 0.046          0.011 / 0.042          0.007 / 0.056
+    ==============  =====================  =====================  =====================
+
+    ``tests/test_influence.py`` asserts median < ``sqrt((d+1)/sketch_size)`` and 99th percentile
+    < 3× that for the sketch.
 
     Raises
     ------
