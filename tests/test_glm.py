@@ -388,3 +388,23 @@ def test_poisson_separated_zeros_are_reported(rng):
         pv.fit_glm(x, y, model="poisson")
     fit = pv.fit_glm(x, y, model="poisson", l2=1.0)  # the documented remedy: finite, no warning
     assert fit.converged and np.isfinite(fit.coef).all()
+
+
+def test_logistic_badly_scaled_weighted_reaches_rounding_level(rng):
+    # Inverse-probability weights up to 1e4 and a column with mean 1000: the gradient at the
+    # answer must still be at rounding level (the final Newton step).
+    n, d = 3000, 5
+    scale, shift = np.array([1, 10, 0.1, 1, 100.0]), np.array([0, 5, 0, -3, 1000.0])
+    X = rng.standard_normal((n, d)) * scale + shift
+    eta = (X - shift) @ [0.5, 0.05, 3, -0.5, 0.01]
+    y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float)
+    w = 1 / rng.uniform(1e-4, 1, n)
+    fit = pv.fit_glm(X, y, model="logistic", weights=w, l2=0.1)
+    Xc = X - X.mean(0)
+    e = Xc @ fit.coef + fit.intercept + X.mean(0) @ fit.coef
+    r = w * (y - 1 / (1 + np.exp(-e)))
+    g = np.r_[Xc.T @ r - 0.1 * fit.coef, r.sum()]
+    assert np.abs(g).max() <= 1e-9 * (np.abs(Xc).T @ np.abs(r)).max()
+    ref = sklm.LogisticRegression(C=10.0, solver="newton-cholesky", tol=1e-14, max_iter=1000)
+    ref.fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(fit.coef, ref.coef_[0], rtol=1e-6)
