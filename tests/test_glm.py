@@ -134,6 +134,22 @@ def test_ols_pandas_and_float32(rng):
     np.testing.assert_allclose(c.coef, ref[:3], atol=1e-9)
 
 
+@pytest.mark.parametrize("model", ["ols", "logistic", "poisson", "quantile"])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_float32_read_in_place_equals_upcast(rng, model, order):
+    n, d = 400, 3
+    X32 = np.asarray(rng.standard_normal((n, d)) + 1, dtype=np.float32, order=order)
+    X64 = X32.astype(np.float64)  # keeps the memory order
+    eta = (X64 - 1) @ [0.5, -0.3, 0.2]
+    y = {"ols": eta + rng.standard_normal(n), "quantile": eta + rng.standard_normal(n),
+         "logistic": (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float),
+         "poisson": rng.poisson(np.exp(eta)).astype(float)}[model]
+    a = pv.fit_glm(X32, y, model=model)
+    b = pv.fit_glm(X64, y, model=model)
+    np.testing.assert_array_equal(a.coef, b.coef)
+    assert a.intercept == b.intercept
+
+
 def test_zero_weights_equal_dropping_rows(rng):
     X = _design(rng, n=300, d=4)
     y = X @ rng.standard_normal(4) + rng.standard_normal(300)

@@ -31,9 +31,19 @@ GlmModel to_model(int m) {
   return static_cast<GlmModel>(m);
 }
 
+MatrixView<float> float32_view(const py::array& a, const char* name);
+
 py::dict fit_glm_py(py::array X, py::array y, std::optional<py::array> w, int model, double l2,
                     double tau, bool fit_intercept, double tol, int max_iter) {
-  const auto view = float64_view(X, "X");
+  const bool f32 = py::isinstance<py::array_t<float>>(X) && X.ndim() == 2;
+  MatrixView<double> view{nullptr, 0, 0, true};
+  MatrixView<float> view32{nullptr, 0, 0, true};
+  if (f32) {
+    view32 = float32_view(X, "X");
+    view = {nullptr, view32.rows, view32.cols, view32.row_major};
+  } else {
+    view = float64_view(X, "X");
+  }
   const double* yp = vec_ptr(y, view.rows, "y");
   const double* wp = w ? vec_ptr(*w, view.rows, "weights") : nullptr;
   GlmOptions opt;
@@ -46,7 +56,7 @@ py::dict fit_glm_py(py::array X, py::array y, std::optional<py::array> w, int mo
   GlmResult r;
   {
     py::gil_scoped_release release;
-    r = fit_glm(view, yp, wp, opt);
+    r = f32 ? fit_glm(view32, yp, wp, opt) : fit_glm(view, yp, wp, opt);
   }
   py::array_t<double> coef(view.cols);
   std::copy(r.coef.data(), r.coef.data() + r.coef.size(), coef.mutable_data());

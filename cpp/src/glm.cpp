@@ -331,13 +331,15 @@ Moments glm_pass(const MatrixView<T>& X, const double* y, const double* w,
   });
 }
 
-Moments moments(const MatrixView<double>& X, const double* D, const double* v, bool center,
+template <class T>
+Moments moments(const MatrixView<T>& X, const double* D, const double* v, bool center,
                 GramKind kind, const VectorXd* shift = nullptr) {
   return visit_matrix(X,
                       [&](const auto& m) { return moments_impl(m, D, v, center, kind, shift); });
 }
 
-void eta_pass(const MatrixView<double>& X, const VectorXd& theta, double b, double* eta,
+template <class T>
+void eta_pass(const MatrixView<T>& X, const VectorXd& theta, double b, double* eta,
               const VectorXd* shift = nullptr) {
   visit_matrix(X, [&](const auto& m) { linear_predictor(m, theta, b, shift, eta); });
 }
@@ -371,7 +373,8 @@ double loss_impl(const Map& X, const double* y, const double* w, const VectorXd&
   return total;
 }
 
-double loss_sum(const MatrixView<double>& X, const double* y, const double* w,
+template <class T>
+double loss_sum(const MatrixView<T>& X, const double* y, const double* w,
                 const VectorXd& theta, double b, GlmModel model, double tau,
                 const VectorXd* shift = nullptr) {
   return visit_matrix(
@@ -490,7 +493,7 @@ void ols_cod_impl(const Map& X, const double* y, const double* w, const GlmOptio
   VectorXd rhs = VectorXd::Zero(n + extra);
   for (idx i = 0; i < n; ++i) {
     const double sw = w ? std::sqrt(w[i]) : 1.0;
-    A.row(i) = sw * (X.row(i) - xbar.transpose());
+    A.row(i) = sw * (X.row(i).template cast<double>() - xbar.transpose());
     rhs[i] = sw * (y[i] - ybar);
   }
   if (extra) {
@@ -507,7 +510,8 @@ void ols_cod_impl(const Map& X, const double* y, const double* w, const GlmOptio
 }
 
 // Newton / IRLS with Armijo backtracking (OLS: one solve plus iterative refinement).
-GlmResult fit_irls(const MatrixView<double>& X, const double* y, const double* w,
+template <class T>
+GlmResult fit_irls(const MatrixView<T>& X, const double* y, const double* w,
                    const GlmOptions& opt) {
   const idx n = X.rows, d = X.cols;
   const GlmModel model = opt.model;
@@ -698,7 +702,7 @@ bool quantile_vertex(const Map& X, const double* y, const double* w, const GlmOp
   for (idx i = 0; i < n; ++i) {
     const double wi = w ? w[i] : 1.0;
     if (wi > 0) {
-      ar[i] = std::abs(wi * (y[i] - X.row(i).dot(theta) - b));
+      ar[i] = std::abs(wi * (y[i] - X.row(i).template cast<double>().dot(theta) - b));
       order.push_back(i);
     }
   }
@@ -710,7 +714,7 @@ bool quantile_vertex(const Map& X, const double* y, const double* w, const GlmOp
   std::sort(order.begin(), order.end(), [&](idx a, idx c) { return ar[a] < ar[c]; });
   auto xt = [&](idx i) {
     VectorXd v(p);
-    v.head(d) = X.row(i).transpose();
+    v.head(d) = X.row(i).transpose().template cast<double>();
     if (icpt) v[d] = 1.0;
     return v;
   };
@@ -760,9 +764,9 @@ bool quantile_vertex(const Map& X, const double* y, const double* w, const GlmOp
       if (inb[i]) continue;
       const double wi = w ? w[i] : 1.0;
       if (wi == 0) continue;
-      const double r = y[i] - X.row(i).dot(vtheta) - vb;
+      const double r = y[i] - X.row(i).template cast<double>().dot(vtheta) - vb;
       const double psi = r > 0 ? tau : (r < 0 ? tau - 1.0 : 0.0);
-      acc.head(d) += (wi * psi) * X.row(i).transpose();
+      acc.head(d) += (wi * psi) * X.row(i).transpose().template cast<double>();
       if (icpt) acc[d] += wi * psi;
     }
     partial[q] = acc;
@@ -778,7 +782,8 @@ bool quantile_vertex(const Map& X, const double* y, const double* w, const GlmOp
   return true;
 }
 
-GlmResult fit_quantile(const MatrixView<double>& X, const double* y, const double* w,
+template <class T>
+GlmResult fit_quantile(const MatrixView<T>& X, const double* y, const double* w,
                        const GlmOptions& opt) {
   const idx n = X.rows, d = X.cols;
   const bool icpt = opt.fit_intercept;
@@ -911,6 +916,12 @@ GlmResult fit_quantile(const MatrixView<double>& X, const double* y, const doubl
 }  // namespace
 
 GlmResult fit_glm(const MatrixView<double>& X, const double* y, const double* w,
+                  const GlmOptions& opt) {
+  if (opt.model == GlmModel::Quantile) return fit_quantile(X, y, w, opt);
+  return fit_irls(X, y, w, opt);
+}
+
+GlmResult fit_glm(const MatrixView<float>& X, const double* y, const double* w,
                   const GlmOptions& opt) {
   if (opt.model == GlmModel::Quantile) return fit_quantile(X, y, w, opt);
   return fit_irls(X, y, w, opt);

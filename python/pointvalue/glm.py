@@ -216,8 +216,9 @@ def fit_glm(
     Parameters
     ----------
     X : array_like of shape (n, d)
-        Design (numpy array or pandas DataFrame). float64 C- or F-ordered arrays are used without
-        a copy; float32, integer or non-contiguous input is converted once to float64.
+        Design (numpy array or pandas DataFrame). float64 and float32 C- or F-ordered arrays are
+        used without a copy (float32 blocks are converted to float64 in cache; all arithmetic is
+        float64); integer or non-contiguous input is converted once to float64.
     y : array_like of shape (n,)
         Response: real (ols, quantile), 0/1 (logistic), non-negative counts or rates (poisson).
     model : {"ols", "logistic", "poisson", "quantile"}, default "ols"
@@ -273,7 +274,7 @@ def fit_glm(
     (array([ 1. , -2. ,  0.5]), 3.0)
     """
     model = check_choice(model, "model", set(MODELS))
-    X = _as_design(X)
+    X = _as_design(X, float32_ok=True)
     n, d = X.shape
     w = _check_weights(weights, n)
     y = _check_response(y, model, n, w)

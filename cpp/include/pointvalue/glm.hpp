@@ -53,6 +53,10 @@ struct GlmResult {
 // Fits the model. y has X.rows entries; w (case weights, ≥ 0) may be null for all ones.
 GlmResult fit_glm(const MatrixView<double>& X, const double* y, const double* w,
                   const GlmOptions& opt);
+// float32 X: blocks are converted to float64 in cache (all arithmetic float64), X is not copied
+// (the OLS least-squares fallback copies a float64 version, as for float64 input).
+GlmResult fit_glm(const MatrixView<float>& X, const double* y, const double* w,
+                  const GlmOptions& opt);
 
 // Objective value Σ w_i loss_i + (l2/2)‖θ‖² at (θ, b).
 double glm_objective(const MatrixView<double>& X, const double* y, const double* w,
