@@ -3,9 +3,8 @@
 import warnings
 
 import numpy as np
-import pytest
-
 import pointvalue as pv
+import pytest
 from pointvalue.glm import ConvergenceWarning
 
 sklm = pytest.importorskip("sklearn.linear_model")

@@ -1,10 +1,9 @@
 """influence_scores against direct numpy computations of the definitions."""
 
 import numpy as np
+import pointvalue as pv
 import pytest
 from scipy.linalg import hadamard
-
-import pointvalue as pv
 
 
 def _sigmoid(t):
@@ -43,7 +42,7 @@ def _factors(model, eta, y, tau):
 
 def reference(X, y, coef, model, intercept, target, tau=0.5, w=None, l2=0.0):
     """ψ_i = w_i ρ_i Σ⁻¹ x̃_i, prediction: w_i |ρ_i| sqrt(x̃ᵀ Σ⁻¹ G Σ⁻¹ x̃), via np.linalg.solve."""
-    n, d = X.shape
+    n, _d = X.shape
     A = X if intercept is None else np.c_[X, np.ones(n)]
     theta = coef if intercept is None else np.r_[coef, intercept]
     w = np.ones(n) if w is None else w
@@ -132,7 +131,7 @@ def test_shift_invariance_with_intercept(rng, approx):
     X, y = _data(rng, "ols")
     coef, b = _fit(X, y, "ols", True)
     shift = np.array([1e4, -300.0, 7.0, 0.0, 50.0])
-    kw = dict(approx=approx, target="prediction")
+    kw = {"approx": approx, "target": "prediction"}
     a = pv.influence_scores(X, y, coef, intercept=b, **kw)
     c = pv.influence_scores(X + shift, y, coef, intercept=b - shift @ coef, **kw)
     np.testing.assert_allclose(a, c, rtol=1e-7)
@@ -215,7 +214,7 @@ def test_lowrank_matches_definition(rng, target, rank, intercept):
 def test_lowrank_full_rank_equals_sketch(rng, target):
     X, y = _data(rng, "poisson")
     coef, b = _fit(X, y, "poisson", True)
-    kw = dict(model="poisson", intercept=b, target=target, random_state=11, sketch_size=256, l2=0.5)
+    kw = {"model": "poisson", "intercept": b, "target": target, "random_state": 11, "sketch_size": 256, "l2": 0.5}
     a = pv.influence_scores(X, y, coef, approx="lowrank", rank=X.shape[1], **kw)
     c = pv.influence_scores(X, y, coef, approx="sketch", **kw)
     np.testing.assert_allclose(a, c, rtol=1e-9)
@@ -381,7 +380,7 @@ def test_float32_input_matches_its_float64_upcast(rng, approx, order):
     X, y = _data(rng, "poisson", n=2000)
     X32 = np.asarray(X, dtype=np.float32, order=order)
     coef, b = _fit(X32.astype(np.float64), y, "poisson", True)
-    kw = dict(model="poisson", intercept=b, approx=approx, random_state=4, target="prediction")
+    kw = {"model": "poisson", "intercept": b, "approx": approx, "random_state": 4, "target": "prediction"}
     got = pv.influence_scores(X32, y, coef, **kw)
     ref = pv.influence_scores(X32.astype(np.float64), y, coef, **kw)
     np.testing.assert_allclose(got, ref, rtol=1e-9)  # the sketch path upcasts to C order

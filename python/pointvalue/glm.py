@@ -16,7 +16,7 @@ import numpy as np
 from . import _core
 from ._validation import as_float_array, as_int, check_choice
 
-__all__ = ["fit_glm", "GLMFit", "ConvergenceWarning"]
+__all__ = ["ConvergenceWarning", "GLMFit", "fit_glm"]
 
 MODELS = {"ols": 0, "logistic": 1, "poisson": 2, "quantile": 3}
 
@@ -113,7 +113,8 @@ class GLMFit:
     objective : float
         ``Σ w_i loss_i + (l2/2)‖coef‖²`` at the solution.
     grad_norm : float
-        ``‖∇objective‖∞`` at the last Newton iterate (0 for quantile regression).
+        ``‖∇objective‖∞`` at the last Newton iterate, before the final Newton step taken from its
+        Hessian (0 for quantile regression).
     rank : int
         Numerical rank used (OLS: smaller than d for a rank-deficient design, whose
         minimum-norm solution is returned).
@@ -275,7 +276,7 @@ def fit_glm(
     """
     model = check_choice(model, "model", set(MODELS))
     X = _as_design(X, float32_ok=True)
-    n, d = X.shape
+    n, _d = X.shape
     w = _check_weights(weights, n)
     y = _check_response(y, model, n, w)
     l2 = _check_float(l2, "l2", minimum=0.0)

@@ -11,7 +11,7 @@ from ._validation import as_int, check_choice, check_random_state
 from .glm import MODELS, _as_design, _as_vector, _check_float, _check_weights
 from .leverage import default_sketch_size
 
-__all__ = ["influence_scores", "default_rank"]
+__all__ = ["default_rank", "influence_scores"]
 
 _TARGETS = {"coef": 0, "prediction": 1}
 _APPROX = {"exact": 0, "diag": 1, "lowrank": 2, "sketch": 3}

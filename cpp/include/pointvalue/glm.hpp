@@ -43,7 +43,7 @@ struct GlmResult {
   int n_iter = 0;
   bool converged = false;
   double objective = 0.0;
-  double grad_norm = 0.0;  // ‖∇‖∞ of the objective at the answer (0 reported for quantile)
+  double grad_norm = 0.0;  // ‖∇‖∞ at the last Newton iterate, before the final step (0: quantile)
   double max_abs_eta = 0.0;
   idx rank = 0;            // numerical rank used (OLS; d otherwise)
   bool lstsq_fallback = false;  // OLS answered by a complete orthogonal decomposition
