@@ -3,9 +3,8 @@
 import warnings
 
 import numpy as np
-import pytest
-
 import pointvalue as pv
+import pytest
 from pointvalue.glm import ConvergenceWarning
 
 sklm = pytest.importorskip("sklearn.linear_model")
@@ -132,6 +131,22 @@ def test_ols_pandas_and_float32(rng):
     c = pv.fit_glm(X.astype(np.float32), y)
     ref = np.linalg.lstsq(_aug(X.astype(np.float32).astype(np.float64)), y, rcond=None)[0]
     np.testing.assert_allclose(c.coef, ref[:3], atol=1e-9)
+
+
+@pytest.mark.parametrize("model", ["ols", "logistic", "poisson", "quantile"])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_float32_read_in_place_equals_upcast(rng, model, order):
+    n, d = 400, 3
+    X32 = np.asarray(rng.standard_normal((n, d)) + 1, dtype=np.float32, order=order)
+    X64 = X32.astype(np.float64)  # keeps the memory order
+    eta = (X64 - 1) @ [0.5, -0.3, 0.2]
+    y = {"ols": eta + rng.standard_normal(n), "quantile": eta + rng.standard_normal(n),
+         "logistic": (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float),
+         "poisson": rng.poisson(np.exp(eta)).astype(float)}[model]
+    a = pv.fit_glm(X32, y, model=model)
+    b = pv.fit_glm(X64, y, model=model)
+    np.testing.assert_array_equal(a.coef, b.coef)
+    assert a.intercept == b.intercept
 
 
 def test_zero_weights_equal_dropping_rows(rng):
@@ -355,3 +370,56 @@ def test_max_iter_warns(rng):
     with pytest.warns(ConvergenceWarning):
         fit = pv.fit_glm(X, y, model="logistic", max_iter=1)
     assert not fit.converged
+
+
+def test_quantile_no_intercept_and_zero_weights(rng):
+    n, d = 300, 3
+    X = rng.standard_normal((n, d)) + 1
+    y = X @ [1.0, -1.0, 0.5] + rng.standard_normal(n)
+    w = rng.uniform(0.5, 2.0, n)
+    w[:40] = 0.0
+    fit = pv.fit_glm(X, y, model="quantile", tau=0.25, weights=w, fit_intercept=False)
+    ref = sklm.QuantileRegressor(quantile=0.25, alpha=0.0, solver="highs", fit_intercept=False)
+    ref.fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(fit.coef, ref.coef_, atol=1e-6)
+    assert fit.intercept == 0.0 and fit.converged
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_poisson_large_counts_and_offsets(rng):
+    # Large linear predictors: the line search must keep exp(η) finite.
+    n = 400
+    X = rng.standard_normal((n, 2))
+    y = rng.poisson(np.exp(X @ [1.5, -1.0] + 4.0)).astype(float)
+    fit = pv.fit_glm(X, y, model="poisson")
+    ref = sklm.PoissonRegressor(alpha=0.0, solver="newton-cholesky", tol=1e-14, max_iter=1000).fit(X, y)
+    np.testing.assert_allclose(fit.coef, ref.coef_, rtol=1e-7)
+
+
+def test_poisson_separated_zeros_are_reported(rng):
+    x = np.r_[np.zeros(20), np.ones(20)][:, None]
+    y = np.r_[np.zeros(20), rng.poisson(3, 20) + 1].astype(float)
+    with pytest.warns(ConvergenceWarning, match="Poisson MLE does\\s+not exist|MLE does not exist"):
+        pv.fit_glm(x, y, model="poisson")
+    fit = pv.fit_glm(x, y, model="poisson", l2=1.0)  # the documented remedy: finite, no warning
+    assert fit.converged and np.isfinite(fit.coef).all()
+
+
+def test_logistic_badly_scaled_weighted_reaches_rounding_level(rng):
+    # Inverse-probability weights up to 1e4 and a column with mean 1000: the gradient at the
+    # answer must still be at rounding level (the final Newton step).
+    n, d = 3000, 5
+    scale, shift = np.array([1, 10, 0.1, 1, 100.0]), np.array([0, 5, 0, -3, 1000.0])
+    X = rng.standard_normal((n, d)) * scale + shift
+    eta = (X - shift) @ [0.5, 0.05, 3, -0.5, 0.01]
+    y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float)
+    w = 1 / rng.uniform(1e-4, 1, n)
+    fit = pv.fit_glm(X, y, model="logistic", weights=w, l2=0.1)
+    Xc = X - X.mean(0)
+    e = Xc @ fit.coef + fit.intercept + X.mean(0) @ fit.coef
+    r = w * (y - 1 / (1 + np.exp(-e)))
+    g = np.r_[Xc.T @ r - 0.1 * fit.coef, r.sum()]
+    assert np.abs(g).max() <= 1e-9 * (np.abs(Xc).T @ np.abs(r)).max()
+    ref = sklm.LogisticRegression(C=10.0, solver="newton-cholesky", tol=1e-14, max_iter=1000)
+    ref.fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(fit.coef, ref.coef_[0], rtol=1e-6)

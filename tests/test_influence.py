@@ -1,10 +1,9 @@
 """influence_scores against direct numpy computations of the definitions."""
 
 import numpy as np
+import pointvalue as pv
 import pytest
 from scipy.linalg import hadamard
-
-import pointvalue as pv
 
 
 def _sigmoid(t):
@@ -43,7 +42,7 @@ def _factors(model, eta, y, tau):
 
 def reference(X, y, coef, model, intercept, target, tau=0.5, w=None, l2=0.0):
     """ψ_i = w_i ρ_i Σ⁻¹ x̃_i, prediction: w_i |ρ_i| sqrt(x̃ᵀ Σ⁻¹ G Σ⁻¹ x̃), via np.linalg.solve."""
-    n, d = X.shape
+    n, _d = X.shape
     A = X if intercept is None else np.c_[X, np.ones(n)]
     theta = coef if intercept is None else np.r_[coef, intercept]
     w = np.ones(n) if w is None else w
@@ -132,7 +131,7 @@ def test_shift_invariance_with_intercept(rng, approx):
     X, y = _data(rng, "ols")
     coef, b = _fit(X, y, "ols", True)
     shift = np.array([1e4, -300.0, 7.0, 0.0, 50.0])
-    kw = dict(approx=approx, target="prediction")
+    kw = {"approx": approx, "target": "prediction"}
     a = pv.influence_scores(X, y, coef, intercept=b, **kw)
     c = pv.influence_scores(X + shift, y, coef, intercept=b - shift @ coef, **kw)
     np.testing.assert_allclose(a, c, rtol=1e-7)
@@ -215,7 +214,7 @@ def test_lowrank_matches_definition(rng, target, rank, intercept):
 def test_lowrank_full_rank_equals_sketch(rng, target):
     X, y = _data(rng, "poisson")
     coef, b = _fit(X, y, "poisson", True)
-    kw = dict(model="poisson", intercept=b, target=target, random_state=11, sketch_size=256, l2=0.5)
+    kw = {"model": "poisson", "intercept": b, "target": target, "random_state": 11, "sketch_size": 256, "l2": 0.5}
     a = pv.influence_scores(X, y, coef, approx="lowrank", rank=X.shape[1], **kw)
     c = pv.influence_scores(X, y, coef, approx="sketch", **kw)
     np.testing.assert_allclose(a, c, rtol=1e-9)
@@ -273,6 +272,25 @@ def test_singular_sigma_raises(rng):
     assert np.isfinite(pv.influence_scores(X, y, np.zeros(3), intercept=0.0, l2=1.0)).all()
 
 
+@pytest.mark.parametrize("approx", ["exact", "diag", "lowrank", "sketch"])
+@pytest.mark.parametrize("where", [(0, 0), (17, 2)])
+def test_nan_in_x_is_reported(rng, approx, where):
+    X = rng.standard_normal((40, 3))
+    y = rng.standard_normal(40)
+    coef = np.array([0.5, 0.0, -1.0])  # a zero coefficient must not hide a NaN
+    for bad in (np.nan, np.inf):
+        Xb = X.copy()
+        Xb[where] = bad
+        with pytest.raises(ValueError, match="X contains NaN"):
+            pv.influence_scores(Xb, y, coef, intercept=0.1, approx=approx, random_state=0)
+
+
+def test_poisson_overflow_is_reported(rng):
+    X = rng.standard_normal((30, 2))
+    with pytest.raises(ValueError, match="overflow"):
+        pv.influence_scores(X, np.ones(30), np.array([800.0, 0.0]), model="poisson")
+
+
 @pytest.mark.parametrize("bad", ["coef_len", "nan_coef", "intercept", "approx", "target", "rank",
                                  "y_len", "logistic_y", "neg_w"])
 def test_bad_input(rng, bad):
@@ -302,3 +320,67 @@ def test_bad_input(rng, bad):
         kw["weights"] = -np.ones(30)
     with pytest.raises(err):
         pv.influence_scores(X, y, coef, **kw)
+
+
+_THREAD_SCRIPT = """
+import numpy as np, pointvalue as pv
+rng = np.random.default_rng(0)
+X = rng.standard_normal((300_000, 4)) + 1.0
+y = (rng.random(300_000) < 1 / (1 + np.exp(-X @ [0.5, -0.5, 0.2, 0.1]))).astype(float)
+fit = pv.fit_glm(X, y, model="logistic", l2=1.0)
+out = [fit.coef, [fit.intercept, fit.objective]]
+for approx in ("exact", "diag", "lowrank", "sketch"):
+    out.append(pv.influence_scores(X, y, fit.coef, model="logistic", intercept=fit.intercept,
+                                   approx=approx, rank=2, random_state=3))
+np.save(__import__("sys").argv[1], np.concatenate([np.ravel(o) for o in out]))
+"""
+
+
+def test_results_do_not_depend_on_thread_count(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    outs = []
+    for threads in ("1", "2"):
+        path = tmp_path / f"t{threads}.npy"
+        env = dict(os.environ, OMP_NUM_THREADS=threads)
+        subprocess.run([sys.executable, "-c", _THREAD_SCRIPT, str(path)], env=env, check=True)
+        outs.append(np.load(path))
+    np.testing.assert_array_equal(outs[0], outs[1])
+
+
+def _shifted_copy(a, offset):
+    """The same values at an address `offset` doubles past a fresh allocation."""
+    buf = np.empty(a.size + 8)
+    out = buf[offset:offset + a.size].reshape(a.shape)
+    out[...] = a
+    return out
+
+
+def test_results_do_not_depend_on_memory_alignment(rng):
+    X, y = _data(rng, "logistic", n=3000)
+    w = rng.uniform(0.5, 2, len(y))
+    res = []
+    for off in (0, 1, 3):
+        Xo, yo, wo = _shifted_copy(X, off), _shifted_copy(y, off), _shifted_copy(w, off)
+        fit = pv.fit_glm(Xo, yo, model="logistic", weights=wo, l2=0.5)
+        out = [fit.coef, [fit.intercept]]
+        for approx in ("exact", "diag"):
+            out.append(pv.influence_scores(Xo, yo, fit.coef, model="logistic", weights=wo,
+                                           intercept=fit.intercept, approx=approx))
+        res.append(np.concatenate([np.ravel(o) for o in out]))
+    np.testing.assert_array_equal(res[0], res[1])
+    np.testing.assert_array_equal(res[0], res[2])
+
+
+@pytest.mark.parametrize("approx", ["exact", "diag", "sketch"])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_float32_input_matches_its_float64_upcast(rng, approx, order):
+    X, y = _data(rng, "poisson", n=2000)
+    X32 = np.asarray(X, dtype=np.float32, order=order)
+    coef, b = _fit(X32.astype(np.float64), y, "poisson", True)
+    kw = {"model": "poisson", "intercept": b, "approx": approx, "random_state": 4, "target": "prediction"}
+    got = pv.influence_scores(X32, y, coef, **kw)
+    ref = pv.influence_scores(X32.astype(np.float64), y, coef, **kw)
+    np.testing.assert_allclose(got, ref, rtol=1e-9)  # the sketch path upcasts to C order

@@ -31,9 +31,19 @@ GlmModel to_model(int m) {
   return static_cast<GlmModel>(m);
 }
 
+MatrixView<float> float32_view(const py::array& a, const char* name);
+
 py::dict fit_glm_py(py::array X, py::array y, std::optional<py::array> w, int model, double l2,
                     double tau, bool fit_intercept, double tol, int max_iter) {
-  const auto view = float64_view(X, "X");
+  const bool f32 = py::isinstance<py::array_t<float>>(X) && X.ndim() == 2;
+  MatrixView<double> view{nullptr, 0, 0, true};
+  MatrixView<float> view32{nullptr, 0, 0, true};
+  if (f32) {
+    view32 = float32_view(X, "X");
+    view = {nullptr, view32.rows, view32.cols, view32.row_major};
+  } else {
+    view = float64_view(X, "X");
+  }
   const double* yp = vec_ptr(y, view.rows, "y");
   const double* wp = w ? vec_ptr(*w, view.rows, "weights") : nullptr;
   GlmOptions opt;
@@ -46,7 +56,7 @@ py::dict fit_glm_py(py::array X, py::array y, std::optional<py::array> w, int mo
   GlmResult r;
   {
     py::gil_scoped_release release;
-    r = fit_glm(view, yp, wp, opt);
+    r = f32 ? fit_glm(view32, yp, wp, opt) : fit_glm(view, yp, wp, opt);
   }
   py::array_t<double> coef(view.cols);
   std::copy(r.coef.data(), r.coef.data() + r.coef.size(), coef.mutable_data());
@@ -79,13 +89,27 @@ double glm_objective_py(py::array X, py::array y, std::optional<py::array> w, py
   return glm_objective(view, yp, wp, cp, intercept, opt);
 }
 
+MatrixView<float> float32_view(const py::array& a, const char* name) {
+  const bool c = a.flags() & py::array::c_style, f = a.flags() & py::array::f_style;
+  if (!c && !f) throw py::value_error(std::string(name) + " must be C- or F-contiguous");
+  return {static_cast<const float*>(a.data()), a.shape(0), a.shape(1), c};
+}
+
 py::tuple influence_py(py::array X, py::array y, py::array coef, std::optional<py::array> w,
                        int model, int target, int approx, double tau, double l2,
                        bool has_intercept, double intercept, py::ssize_t rank,
                        std::optional<py::array> signs,
                        std::optional<py::array_t<std::int64_t, py::array::c_style>> rows,
                        int log2N) {
-  const auto view = float64_view(X, "X");
+  const bool f32 = py::isinstance<py::array_t<float>>(X) && X.ndim() == 2;
+  MatrixView<double> view{nullptr, 0, 0, true};
+  MatrixView<float> view32{nullptr, 0, 0, true};
+  if (f32) {
+    view32 = float32_view(X, "X");
+    view = {nullptr, view32.rows, view32.cols, view32.row_major};
+  } else {
+    view = float64_view(X, "X");
+  }
   const double* yp = vec_ptr(y, view.rows, "y");
   const double* cp = vec_ptr(coef, view.cols, "coef");
   const double* wp = w ? vec_ptr(*w, view.rows, "weights") : nullptr;
@@ -118,7 +142,7 @@ py::tuple influence_py(py::array X, py::array y, py::array coef, std::optional<p
   InfluenceInfo info;
   {
     py::gil_scoped_release release;
-    info = influence_norms(view, yp, cp, wp, opt, o);
+    info = f32 ? influence_norms(view32, yp, cp, wp, opt, o) : influence_norms(view, yp, cp, wp, opt, o);
   }
   return py::make_tuple(out, info.status, info.rank, info.cond);
 }

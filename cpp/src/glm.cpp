@@ -7,6 +7,8 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "pointvalue/parallel.hpp"
@@ -36,6 +38,11 @@ inline Partition super_blocks(idx n) {
 
 inline idx n_blocks(idx n) { return (n + kRowBlock - 1) / kRowBlock; }
 
+// Passes over fewer elements than this run on one thread: forking costs more than it saves, and
+// much more when the cores are shared. (Results do not depend on it: the partition is fixed.)
+constexpr idx kParallelMinElements = idx(1) << 20;
+inline bool go_parallel(idx n, idx d) { return n * std::max<idx>(d, 1) >= kParallelMinElements; }
+
 // ---------------------------------------------------------------------------------------------
 // Row-wise model terms.
 
@@ -44,8 +51,6 @@ struct RowTerm {
   double resid; // −d loss/dη  (y − μ for the GLMs and OLS)
   double hess;  // d² loss/dη² (IRLS weight)
 };
-
-inline double softplus(double t) { return t > 0 ? t + std::log1p(std::exp(-t)) : std::log1p(std::exp(t)); }
 
 // `scale` (quantile only): magnitude of the terms summed into η (Σ_j |x_ij θ_j| + |b|), to tell a
 // residual at rounding level from a real one.
@@ -58,7 +63,7 @@ inline RowTerm row_term(GlmModel m, double eta, double y, double tau, double sca
     case GlmModel::Logistic: {
       const double e = std::exp(-std::abs(eta));
       const double p = eta >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
-      return {softplus(eta) - y * eta, y - p, e / ((1.0 + e) * (1.0 + e))};
+      return {std::max(eta, 0.0) + std::log1p(e) - y * eta, y - p, e / ((1.0 + e) * (1.0 + e))};
     }
     case GlmModel::Poisson: {
       const double mu = std::exp(eta);
@@ -79,16 +84,25 @@ inline RowTerm row_term(GlmModel m, double eta, double y, double tau, double sca
 // ---------------------------------------------------------------------------------------------
 // Passes over X.
 
-// Calls f(block) with the rows of Xb, shifted by `shift` (materialized in `buf`) when given.
-// Shifting by the column means keeps products like x_iᵀθ accurate when |x| ≫ spread of x.
+// A block buffer in the storage order of the block: copying into it is a straight memcpy.
+template <class Blk>
+using BlockBuf = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic,
+                               bool(std::decay_t<Blk>::IsRowMajor) ? Eigen::RowMajor
+                                                                    : Eigen::ColMajor>;
+
+// Calls f(block) with the rows of Xb copied (and shifted by `shift` when given) into an aligned
+// per-thread buffer. Vectorized reductions peel loops according to the address of their data,
+// so working on the caller's array would make the last bits depend on where numpy happened to
+// allocate it; on the aligned copy they depend only on the block shape. Shifting by the column
+// means also keeps products like x_iᵀθ accurate when |x| ≫ spread of x.
 template <class Blk, class F>
-inline void with_shift(const Blk& Xb, const VectorXd* shift, MatrixXd& buf, F&& f) {
-  if (shift) {
-    buf = Xb.rowwise() - shift->transpose();
-    f(buf);
-  } else {
-    f(Xb);
-  }
+inline void with_shift(const Blk& Xb, const VectorXd* shift, F&& f) {
+  thread_local BlockBuf<Blk> buf;  // double even for float32 X: the cast happens here
+  if (shift)
+    buf = Xb.template cast<double>().rowwise() - shift->transpose();
+  else
+    buf = Xb.template cast<double>();
+  f(std::as_const(buf));
 }
 
 // eta = (X − 1 shiftᵀ) θ + b.
@@ -97,13 +111,12 @@ void linear_predictor(const Map& X, const VectorXd& theta, double b, const Vecto
                       double* eta) {
   const idx n = X.rows(), blocks = n_blocks(n);
 #if defined(PV_HAVE_OPENMP)
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (go_parallel(X.rows(), X.cols()))
 #endif
   for (idx k = 0; k < blocks; ++k) {
     const idx r0 = k * kRowBlock, len = std::min(kRowBlock, n - r0);
     Eigen::Map<VectorXd> e(eta + r0, len);
-    MatrixXd buf;
-    with_shift(X.middleRows(r0, len), shift, buf, [&](const auto& Xb) { e.noalias() = Xb * theta; });
+    with_shift(X.middleRows(r0, len), shift, [&](const auto& Xb) { e.noalias() = Xb * theta; });
     e.array() += b;
   }
 }
@@ -119,6 +132,21 @@ struct Moments {
   MatrixXd C;
   VectorXd gx;
   double gsum = 0;
+  // Row statistics of a fused GLM pass (see glm_pass_impl).
+  double loss = 0;
+  double max_abs_eta = 0;
+  idx overlap = 0;
+};
+
+inline void merge_stats(Moments& a, const Moments& b) {
+  a.loss += b.loss;
+  a.max_abs_eta = std::max(a.max_abs_eta, b.max_abs_eta);
+  a.overlap += b.overlap;
+}
+
+struct NoPre {
+  template <class Blk>
+  void operator()(const Blk&, idx, idx, Moments&) const {}
 };
 
 enum class GramKind { None, Full, Diag };
@@ -156,34 +184,66 @@ void merge_moments(Moments& a, const Moments& b, bool center, GramKind kind) {
   a.s = s;
 }
 
-template <class Map>
+// out[j] = Σ_i sq_i² (x_ij − m_j)² over a block, one sweep in storage order.
+template <class Blk>
+void diag_block(const Blk& Xb, const VectorXd& sq, const VectorXd* m, double* out) {
+  const idx len = Xb.rows(), d = Xb.cols();
+  constexpr bool row_major = bool(std::decay_t<Blk>::IsRowMajor);
+  if constexpr (row_major) {
+    for (idx i = 0; i < len; ++i) {
+      const double wi = sq[i] * sq[i];
+      if (wi == 0) continue;
+      for (idx j = 0; j < d; ++j) {
+        const double v = Xb(i, j) - (m ? (*m)[j] : 0.0);
+        out[j] += wi * v * v;
+      }
+    }
+  } else {
+    for (idx j = 0; j < d; ++j) {
+      const double mj = m ? (*m)[j] : 0.0;
+      double acc = 0;
+      for (idx i = 0; i < len; ++i) {
+        const double v = sq[i] * (Xb(i, j) - mj);
+        acc += v * v;
+      }
+      out[j] = acc;
+    }
+  }
+}
+
+// `pre(Xb, r0, len, acc)` runs on each (shifted) block first and may fill D[r0..r0+len) and
+// v[r0..r0+len) (fused passes: η, row terms, then the moments while the block is in cache).
+template <class Map, class Pre = NoPre>
 Moments moments_impl(const Map& X, const double* D, const double* v, bool center, GramKind kind,
-                     const VectorXd* shift = nullptr) {
+                     const VectorXd* shift = nullptr, Pre&& pre = Pre()) {
   const idx d = X.cols();
   const Partition part = super_blocks(X.rows());
   std::vector<Moments> partial(part.parts);
   const idx crows = kind == GramKind::None ? 0 : d, ccols = kind == GramKind::Full ? d : 1;
 #if defined(PV_HAVE_OPENMP)
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (go_parallel(X.rows(), X.cols()))
 #endif
   for (idx p = 0; p < part.parts; ++p) {
     Moments acc;
     acc.mean = VectorXd::Zero(d);
     acc.C = MatrixXd::Zero(crows, kind == GramKind::None ? 0 : ccols);
     if (v) acc.gx = VectorXd::Zero(d);
-    MatrixXd Y, buf;
+    MatrixXd Y;
     VectorXd sq;
     for (idx r0 = part.begin(p); r0 < part.end(p); r0 += kRowBlock) {
       const idx len = std::min(kRowBlock, part.end(p) - r0);
       Moments blk;
-      with_shift(X.middleRows(r0, len), shift, buf, [&](const auto& Xb) {
+      with_shift(X.middleRows(r0, len), shift, [&](const auto& Xb) {
+      pre(Xb, r0, len, acc);
+      // Aligned copies of the row weights: reductions must not depend on the caller's address.
+      thread_local VectorXd vb, Db;
       if (v) {
-        Eigen::Map<const VectorXd> vb(v + r0, len);
+        vb = Eigen::Map<const VectorXd>(v + r0, len);
         blk.gx.noalias() = Xb.transpose() * vb;
         blk.gsum = vb.sum();
       }
       if (D) {
-        Eigen::Map<const VectorXd> Db(D + r0, len);
+        Db = Eigen::Map<const VectorXd>(D + r0, len);
         blk.s = Db.sum();
         sq = Db.cwiseSqrt();
       } else {
@@ -193,24 +253,23 @@ Moments moments_impl(const Map& X, const double* D, const double* v, bool center
       if (center || kind != GramKind::None) {
         if (center && blk.s > 0) {
           if (D)
-            blk.mean.noalias() = Xb.transpose() * Eigen::Map<const VectorXd>(D + r0, len);
+            blk.mean.noalias() = Xb.transpose() * Db;
           else
             blk.mean = Xb.colwise().sum().transpose();
           blk.mean /= blk.s;
         } else {
           blk.mean = VectorXd::Zero(d);
         }
-        if (kind != GramKind::None) {
+        if (kind == GramKind::Full) {
           if (center)
             Y = sq.asDiagonal() * (Xb.rowwise() - blk.mean.transpose());
           else
             Y = sq.asDiagonal() * Xb;
-          if (kind == GramKind::Full) {
-            blk.C = MatrixXd::Zero(d, d);
-            blk.C.selfadjointView<Eigen::Lower>().rankUpdate(Y.transpose());
-          } else {
-            blk.C = Y.colwise().squaredNorm().transpose();
-          }
+          blk.C = MatrixXd::Zero(d, d);
+          blk.C.selfadjointView<Eigen::Lower>().rankUpdate(Y.transpose());
+        } else if (kind == GramKind::Diag) {
+          blk.C = MatrixXd::Zero(d, 1);
+          diag_block(Xb, sq, center ? &blk.mean : nullptr, blk.C.data());
         }
       }
       });
@@ -222,18 +281,65 @@ Moments moments_impl(const Map& X, const double* D, const double* v, bool center
   out.mean = VectorXd::Zero(d);
   out.C = MatrixXd::Zero(crows, kind == GramKind::None ? 0 : ccols);
   if (v) out.gx = VectorXd::Zero(d);
-  for (const auto& P : partial) merge_moments(out, P, center, kind);
+  for (const auto& P : partial) {
+    merge_moments(out, P, center, kind);
+    merge_stats(out, P);
+  }
   if (kind == GramKind::Full) out.C = MatrixXd(out.C.selfadjointView<Eigen::Lower>());
   return out;
 }
 
-Moments moments(const MatrixView<double>& X, const double* D, const double* v, bool center,
+// One fused pass: per block η = (x − shift)ᵀθ + b, the row terms (F_i = fscale·w_i·(−loss'),
+// D_i = w_i·loss''), loss / max|η| / class-overlap statistics, then the weighted moments (with
+// gx = Σ F_i x_i when `gradient`). `abs_theta` (quantile influence only, no shift): residuals
+// within rounding of Σ_j|x_ij θ_j| + |b| count as zero.
+template <class Map>
+Moments glm_pass_impl(const Map& X, const double* y, const double* w, const VectorXd& theta,
+                      double b, const VectorXd* shift, GlmModel model, double tau, double fscale,
+                      bool center, GramKind kind, bool gradient, double* F, double* D,
+                      const VectorXd* abs_theta) {
+  const double abs_b = std::abs(b);
+  auto pre = [&](const auto& Xb, idx r0, idx len, Moments& acc) {
+    VectorXd eta = Xb * theta;
+    VectorXd sc;
+    if (abs_theta) sc = Xb.cwiseAbs() * (*abs_theta);
+    for (idx i = 0; i < len; ++i) {
+      const idx r = r0 + i;
+      const double wi = w ? w[r] : 1.0;
+      const double e = eta[i] + b;
+      const RowTerm t = row_term(model, e, y[r], tau, abs_theta ? sc[i] + abs_b : 0.0);
+      F[r] = fscale * wi * t.resid;
+      D[r] = wi * t.hess;
+      if (wi != 0) {
+        acc.loss += wi * t.loss;
+        acc.max_abs_eta = std::max(acc.max_abs_eta, std::abs(e));
+        if (model == GlmModel::Logistic && ((y[r] > 0.5) == !(e > 0) || e == 0)) ++acc.overlap;
+      }
+    }
+  };
+  return moments_impl(X, D, gradient ? F : nullptr, center, kind, shift, pre);
+}
+
+template <class T>
+Moments glm_pass(const MatrixView<T>& X, const double* y, const double* w,
+                 const VectorXd& theta, double b, const VectorXd* shift, GlmModel model, double tau,
+                 double fscale, bool center, GramKind kind, bool gradient, double* F, double* D,
+                 const VectorXd* abs_theta = nullptr) {
+  return visit_matrix(X, [&](const auto& m) {
+    return glm_pass_impl(m, y, w, theta, b, shift, model, tau, fscale, center, kind, gradient, F,
+                         D, abs_theta);
+  });
+}
+
+template <class T>
+Moments moments(const MatrixView<T>& X, const double* D, const double* v, bool center,
                 GramKind kind, const VectorXd* shift = nullptr) {
   return visit_matrix(X,
                       [&](const auto& m) { return moments_impl(m, D, v, center, kind, shift); });
 }
 
-void eta_pass(const MatrixView<double>& X, const VectorXd& theta, double b, double* eta,
+template <class T>
+void eta_pass(const MatrixView<T>& X, const VectorXd& theta, double b, double* eta,
               const VectorXd* shift = nullptr) {
   visit_matrix(X, [&](const auto& m) { linear_predictor(m, theta, b, shift, eta); });
 }
@@ -245,15 +351,14 @@ double loss_impl(const Map& X, const double* y, const double* w, const VectorXd&
   const Partition part = super_blocks(X.rows());
   std::vector<double> partial(part.parts, 0.0);
 #if defined(PV_HAVE_OPENMP)
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (go_parallel(X.rows(), X.cols()))
 #endif
   for (idx p = 0; p < part.parts; ++p) {
     VectorXd eta;
-    MatrixXd buf;
     double acc = 0;
     for (idx r0 = part.begin(p); r0 < part.end(p); r0 += kRowBlock) {
       const idx len = std::min(kRowBlock, part.end(p) - r0);
-      with_shift(X.middleRows(r0, len), shift, buf,
+      with_shift(X.middleRows(r0, len), shift,
                  [&](const auto& Xb) { eta.noalias() = Xb * theta; });
       for (idx i = 0; i < len; ++i) {
         const double wi = w ? w[r0 + i] : 1.0;
@@ -268,7 +373,8 @@ double loss_impl(const Map& X, const double* y, const double* w, const VectorXd&
   return total;
 }
 
-double loss_sum(const MatrixView<double>& X, const double* y, const double* w,
+template <class T>
+double loss_sum(const MatrixView<T>& X, const double* y, const double* w,
                 const VectorXd& theta, double b, GlmModel model, double tau,
                 const VectorXd* shift = nullptr) {
   return visit_matrix(
@@ -387,7 +493,7 @@ void ols_cod_impl(const Map& X, const double* y, const double* w, const GlmOptio
   VectorXd rhs = VectorXd::Zero(n + extra);
   for (idx i = 0; i < n; ++i) {
     const double sw = w ? std::sqrt(w[i]) : 1.0;
-    A.row(i) = sw * (X.row(i) - xbar.transpose());
+    A.row(i) = sw * (X.row(i).template cast<double>() - xbar.transpose());
     rhs[i] = sw * (y[i] - ybar);
   }
   if (extra) {
@@ -404,7 +510,8 @@ void ols_cod_impl(const Map& X, const double* y, const double* w, const GlmOptio
 }
 
 // Newton / IRLS with Armijo backtracking (OLS: one solve plus iterative refinement).
-GlmResult fit_irls(const MatrixView<double>& X, const double* y, const double* w,
+template <class T>
+GlmResult fit_irls(const MatrixView<T>& X, const double* y, const double* w,
                    const GlmOptions& opt) {
   const idx n = X.rows, d = X.cols;
   const GlmModel model = opt.model;
@@ -431,38 +538,24 @@ GlmResult fit_irls(const MatrixView<double>& X, const double* y, const double* w
     cvec = moments(X, w, nullptr, true, GramKind::None).mean;
     shift = &cvec;
   }
-  std::vector<double> eta(n), D(n), R(n);
+  std::vector<double> D(n), R(n);
   AugSystem sys;
   bool have_factor = false;
   double g0 = -1;
   int it = 0;
   const int max_refine = 6;
   for (;; ++it) {
-    eta_pass(X, theta, b, eta.data(), shift);
-    double lsum = 0, max_eta = 0;
-    idx overlap = 0;
-    for (idx i = 0; i < n; ++i) {
-      const double wi = w ? w[i] : 1.0;
-      const RowTerm t = row_term(model, eta[i], y[i], opt.tau);
-      R[i] = wi * t.resid;
-      D[i] = wi * t.hess;
-      if (wi != 0) {
-        lsum += wi * t.loss;
-        max_eta = std::max(max_eta, std::abs(eta[i]));
-        if (model == GlmModel::Logistic && ((y[i] > 0.5) == !(eta[i] > 0) || eta[i] == 0))
-          ++overlap;
-      }
-    }
-    const double f = lsum + penalty(theta, opt.l2);
+    const bool need_hess = !ols || !have_factor;
+    Moments m = glm_pass(X, y, w, theta, b, shift, model, opt.tau, 1.0, icpt,
+                         need_hess ? GramKind::Full : GramKind::None, true, R.data(), D.data());
+    const double f = m.loss + penalty(theta, opt.l2);
     res.objective = f;
-    res.max_abs_eta = max_eta;
+    res.max_abs_eta = m.max_abs_eta;
+    const idx overlap = m.overlap;
     if (!std::isfinite(f)) {
       res.status = GlmStatus::Diverged;
       break;
     }
-    const bool need_hess = !ols || !have_factor;
-    Moments m = moments(X, D.data(), R.data(), icpt, need_hess ? GramKind::Full : GramKind::None,
-                        shift);
     VectorXd G = m.gx - opt.l2 * theta;
     const double Gb = icpt ? m.gsum : 0.0;
     const double gnorm = std::max(G.size() ? G.cwiseAbs().maxCoeff() : 0.0, std::abs(Gb));
@@ -470,6 +563,22 @@ GlmResult fit_irls(const MatrixView<double>& X, const double* y, const double* w
     if (g0 < 0) g0 = gnorm;
     if (gnorm <= opt.tol * std::max(g0, 1e-300) || gnorm == 0) {
       res.converged = true;
+      // Polish: one more Newton step from the Hessian already accumulated at this point costs no
+      // extra pass and, in the quadratic regime, takes the gradient to rounding level. It is
+      // kept only if the objective does not grow beyond its rounding.
+      if (!ols && gnorm > 0 && sys.factor(m, opt.l2, icpt)) {
+        VectorXd du;
+        double db;
+        sys.solve(G, Gb, du, db);
+        const VectorXd th = theta + du;
+        const double ft = loss_sum(X, y, w, th, b + db, model, opt.tau, shift) + penalty(th, opt.l2);
+        if (du.allFinite() && std::isfinite(db) &&
+            ft <= f + 1e3 * kEps * std::max(std::abs(f), 1.0)) {
+          theta = th;
+          b += db;
+          res.objective = ft;
+        }
+      }
       break;
     }
     if (model == GlmModel::Logistic && opt.l2 == 0 && overlap == 0) {
@@ -519,16 +628,29 @@ GlmResult fit_irls(const MatrixView<double>& X, const double* y, const double* w
     }
     if (decrement <= 16 * kEps * std::max(std::abs(f), 1e-300)) {
       res.converged = true;  // remaining decrease is below rounding of the objective
+      const VectorXd th = theta + du;  // the final (tiny) Newton step, as in the polish above
+      const double ft = loss_sum(X, y, w, th, b + db, model, opt.tau, shift) + penalty(th, opt.l2);
+      if (du.allFinite() && std::isfinite(db) &&
+          ft <= f + 1e3 * kEps * std::max(std::abs(f), 1.0)) {
+        theta = th;
+        b += db;
+        res.objective = ft;
+      }
       break;
     }
-    // Armijo backtracking on the objective.
+    // Armijo backtracking on the objective. Near the optimum (tiny Newton decrement) the change
+    // of f is below the rounding of its sum: the full Newton step is then taken as long as f
+    // does not grow beyond that rounding (Newton converges quadratically there).
+    const double fround = 1e3 * kEps * std::max(std::abs(f), 1.0);
+    const bool tiny = decrement <= 1e-8 * std::max(std::abs(f), 1.0);
     double step = 1.0;
     bool accepted = false;
-    for (int ls = 0; ls < 60; ++ls) {
+    for (int ls = 0; ls < 40; ++ls) {
       const VectorXd th = theta + step * du;
       const double bt = b + step * db;
       const double ft = loss_sum(X, y, w, th, bt, model, opt.tau, shift) + penalty(th, opt.l2);
-      if (std::isfinite(ft) && ft <= f - 1e-4 * step * decrement) {
+      if (std::isfinite(ft) &&
+          (ft <= f - 1e-4 * step * decrement || (tiny && step == 1.0 && ft <= f + fround))) {
         theta = th;
         b = bt;
         accepted = true;
@@ -580,7 +702,7 @@ bool quantile_vertex(const Map& X, const double* y, const double* w, const GlmOp
   for (idx i = 0; i < n; ++i) {
     const double wi = w ? w[i] : 1.0;
     if (wi > 0) {
-      ar[i] = std::abs(wi * (y[i] - X.row(i).dot(theta) - b));
+      ar[i] = std::abs(wi * (y[i] - X.row(i).template cast<double>().dot(theta) - b));
       order.push_back(i);
     }
   }
@@ -592,7 +714,7 @@ bool quantile_vertex(const Map& X, const double* y, const double* w, const GlmOp
   std::sort(order.begin(), order.end(), [&](idx a, idx c) { return ar[a] < ar[c]; });
   auto xt = [&](idx i) {
     VectorXd v(p);
-    v.head(d) = X.row(i).transpose();
+    v.head(d) = X.row(i).transpose().template cast<double>();
     if (icpt) v[d] = 1.0;
     return v;
   };
@@ -634,7 +756,7 @@ bool quantile_vertex(const Map& X, const double* y, const double* w, const GlmOp
   std::vector<VectorXd> partial(part.parts, VectorXd::Zero(p));
   const double tau = opt.tau;
 #if defined(PV_HAVE_OPENMP)
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (go_parallel(X.rows(), X.cols()))
 #endif
   for (idx q = 0; q < part.parts; ++q) {
     VectorXd acc = VectorXd::Zero(p);
@@ -642,9 +764,9 @@ bool quantile_vertex(const Map& X, const double* y, const double* w, const GlmOp
       if (inb[i]) continue;
       const double wi = w ? w[i] : 1.0;
       if (wi == 0) continue;
-      const double r = y[i] - X.row(i).dot(vtheta) - vb;
+      const double r = y[i] - X.row(i).template cast<double>().dot(vtheta) - vb;
       const double psi = r > 0 ? tau : (r < 0 ? tau - 1.0 : 0.0);
-      acc.head(d) += (wi * psi) * X.row(i).transpose();
+      acc.head(d) += (wi * psi) * X.row(i).transpose().template cast<double>();
       if (icpt) acc[d] += wi * psi;
     }
     partial[q] = acc;
@@ -660,7 +782,8 @@ bool quantile_vertex(const Map& X, const double* y, const double* w, const GlmOp
   return true;
 }
 
-GlmResult fit_quantile(const MatrixView<double>& X, const double* y, const double* w,
+template <class T>
+GlmResult fit_quantile(const MatrixView<T>& X, const double* y, const double* w,
                        const GlmOptions& opt) {
   const idx n = X.rows, d = X.cols;
   const bool icpt = opt.fit_intercept;
@@ -798,6 +921,12 @@ GlmResult fit_glm(const MatrixView<double>& X, const double* y, const double* w,
   return fit_irls(X, y, w, opt);
 }
 
+GlmResult fit_glm(const MatrixView<float>& X, const double* y, const double* w,
+                  const GlmOptions& opt) {
+  if (opt.model == GlmModel::Quantile) return fit_quantile(X, y, w, opt);
+  return fit_irls(X, y, w, opt);
+}
+
 double glm_objective(const MatrixView<double>& X, const double* y, const double* w,
                      const double* coef, double intercept, const GlmOptions& opt) {
   const VectorXd theta = Eigen::Map<const VectorXd>(coef, X.cols);
@@ -821,39 +950,116 @@ struct AffineNorm {
   double c0 = 0;
 };
 
+// Diagonal-only case: one sweep in storage order, no temporaries.
 template <class Map>
-void affine_norms_impl(const Map& X, const AffineNorm& A, const double* f, double* out) {
+void diag_norms_impl(const Map& X, const AffineNorm& A, const double* f, double* out) {
   const idx n = X.rows(), d = X.cols(), blocks = n_blocks(n);
+  const VectorXd m = A.m.size() ? A.m : VectorXd::Zero(d);
+  const VectorXd q = A.q.size() ? A.q : VectorXd::Zero(d);
+  const double* mp = m.data();
+  const double* ap = A.a.data();
+  const double* qp = q.data();
 #if defined(PV_HAVE_OPENMP)
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (go_parallel(X.rows(), X.cols()))
 #endif
   for (idx k = 0; k < blocks; ++k) {
     const idx r0 = k * kRowBlock, len = std::min(kRowBlock, n - r0);
-    MatrixXd Xc = X.middleRows(r0, len);
-    if (A.m.size()) Xc.rowwise() -= A.m.transpose();
-    MatrixXd Z;
-    if (A.P.cols() > 0) {
-      if (A.Q.size()) {
-        MatrixXd T = Xc * A.P;
-        Z.noalias() = T * A.Q;
-      } else {
-        Z.noalias() = Xc * A.P;
+    double nrm[kRowBlock], tt[kRowBlock];
+    for (idx i = 0; i < len; ++i) {
+      nrm[i] = 0;
+      tt[i] = A.c0;
+    }
+    // Straight from the caller's array: the sums run in a fixed order (8 lanes by column index,
+    // then the lanes in order), so the result does not depend on the data's alignment.
+    if constexpr (bool(Map::IsRowMajor)) {
+      constexpr int L = 8;
+      for (idx i = 0; i < len; ++i) {
+        const auto* x = X.data() + (r0 + i) * d;
+        double s2l[L] = {0}, stl[L] = {0};
+        idx j = 0;
+        for (; j + L <= d; j += L) {
+          for (int l = 0; l < L; ++l) {
+            const double v = double(x[j + l]) - mp[j + l];
+            const double z = v * ap[j + l];
+            s2l[l] += z * z;
+            stl[l] += v * qp[j + l];
+          }
+        }
+        for (int l = 0; j < d; ++j, ++l) {
+          const double v = double(x[j]) - mp[j];
+          const double z = v * ap[j];
+          s2l[l] += z * z;
+          stl[l] += v * qp[j];
+        }
+        double s2 = 0, st = 0;
+        for (int l = 0; l < L; ++l) {
+          s2 += s2l[l];
+          st += stl[l];
+        }
+        nrm[i] = s2;
+        tt[i] -= st;
       }
+    } else {
+      for (idx j = 0; j < d; ++j) {
+        const auto* x = X.data() + j * n + r0;
+        const double mj = mp[j], aj = ap[j], qj = qp[j];
+        for (idx i = 0; i < len; ++i) {
+          const double v = double(x[i]) - mj;
+          nrm[i] += (v * aj) * (v * aj);
+          tt[i] -= v * qj;
+        }
+      }
+    }
+    for (idx i = 0; i < len; ++i) {
+      const double sq = nrm[i] + (A.has_t ? tt[i] * tt[i] : 0.0);
+      out[r0 + i] = std::abs(f[r0 + i]) * std::sqrt(sq);
+    }
+  }
+}
+
+template <class Map>
+void affine_norms_impl(const Map& X, const AffineNorm& A, const double* f, double* out) {
+  if (A.P.cols() == 0 && A.a.size() == X.cols()) {
+    diag_norms_impl(X, A, f, out);
+    return;
+  }
+  const idx n = X.rows(), blocks = n_blocks(n);
+  const idx k = A.P.cols();
+  const bool tq = A.has_t && A.q.size();
+  // One product gives both the dense part and the intercept coupling: [P | −q].
+  MatrixXd Pq(X.cols(), k + (tq ? 1 : 0));
+  if (k) Pq.leftCols(k) = A.P;
+  if (tq) Pq.col(k) = -A.q;
+#if defined(PV_HAVE_OPENMP)
+#pragma omp parallel for schedule(static) if (go_parallel(X.rows(), X.cols()))
+#endif
+  for (idx b = 0; b < blocks; ++b) {
+    const idx r0 = b * kRowBlock, len = std::min(kRowBlock, n - r0);
+    thread_local MatrixXd Xc, T, Z;
+    thread_local VectorXd nrm;
+    Xc = X.middleRows(r0, len).template cast<double>();  // aligned copy (see with_shift)
+    if (A.m.size()) Xc.rowwise() -= A.m.transpose();
+    if (Pq.cols()) T.noalias() = Xc * Pq;
+    if (k && A.Q.size()) {
+      Z.noalias() = T.leftCols(k) * A.Q;
       if (A.a.size()) Z += Xc * A.a.asDiagonal();
+      nrm = Z.rowwise().squaredNorm();
     } else if (A.a.size()) {
       Z = Xc * A.a.asDiagonal();
+      if (k) Z += T.leftCols(k);
+      nrm = Z.rowwise().squaredNorm();
     } else {
-      Z = MatrixXd::Zero(len, 0);
+      nrm = T.leftCols(k).rowwise().squaredNorm();
     }
-    VectorXd nrm = Z.rowwise().squaredNorm();
-    if (A.has_t) {
-      VectorXd t = VectorXd::Constant(len, A.c0);
-      if (A.q.size()) t.noalias() -= Xc * A.q;
-      nrm += t.cwiseAbs2();
+    for (idx i = 0; i < len; ++i) {
+      double sq = nrm[i];
+      if (A.has_t) {
+        const double t = A.c0 + (tq ? T(i, k) : 0.0);
+        sq += t * t;
+      }
+      out[r0 + i] = std::abs(f[r0 + i]) * std::sqrt(sq);
     }
-    for (idx i = 0; i < len; ++i) out[r0 + i] = std::abs(f[r0 + i]) * std::sqrt(nrm[i]);
   }
-  (void)d;
 }
 
 // Sketch of D^½ (X − 1 meanᵀ): SRHT of the rows (randomness supplied by the caller).
@@ -875,52 +1081,39 @@ MatrixXd centred_sketch(const MatrixView<double>& X, const std::vector<double>& 
   return out;
 }
 
+MatrixXd centred_sketch(const MatrixView<float>&, const std::vector<double>&, const VectorXd&, bool,
+                        const InfluenceOptions&) {
+  return MatrixXd();  // unreachable: float32 sketches are refused before (status 4)
+}
+
 }  // namespace
 
-InfluenceInfo influence_norms(const MatrixView<double>& X, const double* y, const double* coef,
-                              const double* w, const InfluenceOptions& opt, double* out) {
+namespace {
+template <class T>
+InfluenceInfo influence_norms_t(const MatrixView<T>& X, const double* y, const double* coef,
+                                const double* w, const InfluenceOptions& opt, double* out) {
   const idx n = X.rows, d = X.cols;
   const bool icpt = opt.has_intercept;
   const double l2 = opt.l2;
   InfluenceInfo info;
   info.rank = d;
   const VectorXd theta = Eigen::Map<const VectorXd>(coef, d);
-  // Pass 1: linear predictor, residual factor f_i and Σ-weights D_i.
+  // Pass 1 (fused): linear predictor, residual factor f_i, Σ-weights D_i and the moments of Σ
+  // (C = C_G + l2 I with C_G the centred Gram with weights D when there is an intercept, the
+  // plain weighted Gram otherwise; only its diagonal unless approx is exact).
   std::vector<double> f(n), D(n);
-  eta_pass(X, theta, icpt ? opt.intercept : 0.0, out);
   const bool quantile = opt.model == GlmModel::Quantile;
   const double qscale = quantile ? 1.0 / (opt.tau * (1.0 - opt.tau)) : 1.0;
-  if (quantile) {  // Σ_j |x_ij θ_j| + |b| into D (overwritten below)
-    const VectorXd at = theta.cwiseAbs();
-    const double ab = icpt ? std::abs(opt.intercept) : 0.0;
-    visit_matrix(X, [&](const auto& map) {
-      const idx blocks = n_blocks(n);
-#if defined(PV_HAVE_OPENMP)
-#pragma omp parallel for schedule(static)
-#endif
-      for (idx k = 0; k < blocks; ++k) {
-        const idx r0 = k * kRowBlock, len = std::min(kRowBlock, n - r0);
-        Eigen::Map<VectorXd>(D.data() + r0, len).noalias() =
-            map.middleRows(r0, len).cwiseAbs() * at;
-      }
-    });
-    for (idx i = 0; i < n; ++i) D[i] += ab;
-  }
-  for (idx i = 0; i < n; ++i) {
-    const double wi = w ? w[i] : 1.0;
-    const RowTerm t = row_term(opt.model, out[i], y[i], opt.tau, quantile ? D[i] : 0.0);
-    f[i] = wi * t.resid * qscale;
-    D[i] = wi * t.hess;
-  }
+  const VectorXd abs_theta = theta.cwiseAbs();
   const bool pred = opt.target == InfluenceTarget::Prediction;
   AffineNorm A;
-  // Σ's Schur block C = C_G + l2 I (C_G = centred Gram with weights D when there is an
-  // intercept, the plain weighted Gram otherwise).
-  Moments m;
-  if (opt.approx == InfluenceApprox::Exact) {
-    m = moments(X, D.data(), nullptr, icpt, GramKind::Full);
-  } else {
-    m = moments(X, D.data(), nullptr, icpt, GramKind::Diag);
+  Moments m = glm_pass(X, y, w, theta, icpt ? opt.intercept : 0.0, nullptr, opt.model, opt.tau,
+                       qscale, icpt,
+                       opt.approx == InfluenceApprox::Exact ? GramKind::Full : GramKind::Diag,
+                       false, f.data(), D.data(), quantile ? &abs_theta : nullptr);
+  if (!m.C.allFinite() || !std::isfinite(m.s) || !m.mean.allFinite()) {
+    info.status = 3;  // NaN/inf in X or an overflowing IRLS weight
+    return info;
   }
   if (icpt) {
     if (!(m.s > 0)) {
@@ -1048,6 +1241,22 @@ InfluenceInfo influence_norms(const MatrixView<double>& X, const double* y, cons
   }
   visit_matrix(X, [&](const auto& map) { affine_norms_impl(map, A, f.data(), out); });
   return info;
+}
+}  // namespace
+
+InfluenceInfo influence_norms(const MatrixView<double>& X, const double* y, const double* coef,
+                              const double* w, const InfluenceOptions& opt, double* out) {
+  return influence_norms_t(X, y, coef, w, opt, out);
+}
+
+InfluenceInfo influence_norms(const MatrixView<float>& X, const double* y, const double* coef,
+                              const double* w, const InfluenceOptions& opt, double* out) {
+  if (opt.approx == InfluenceApprox::LowRank || opt.approx == InfluenceApprox::Sketch) {
+    InfluenceInfo info;
+    info.status = 4;  // the SRHT kernel is float64-only
+    return info;
+  }
+  return influence_norms_t(X, y, coef, w, opt, out);
 }
 
 }  // namespace pointvalue

@@ -16,7 +16,7 @@ import numpy as np
 from . import _core
 from ._validation import as_float_array, as_int, check_choice
 
-__all__ = ["fit_glm", "GLMFit", "ConvergenceWarning"]
+__all__ = ["ConvergenceWarning", "GLMFit", "fit_glm"]
 
 MODELS = {"ols": 0, "logistic": 1, "poisson": 2, "quantile": 3}
 
@@ -28,10 +28,17 @@ class ConvergenceWarning(UserWarning):
     """A solver stopped before reaching its tolerance."""
 
 
-def _as_design(X, name="X"):
-    """float64 C- or F-contiguous view of X (float32 / integer / non-contiguous input: one copy)."""
-    X = as_float_array(np.asarray(X), name, ndim=2)
-    if X.dtype != np.float64 or not (X.flags.c_contiguous or X.flags.f_contiguous):
+def _as_design(X, name="X", finite=True, float32_ok=False):
+    """float64 C- or F-contiguous view of X (float32 / integer / non-contiguous input: one copy).
+
+    ``finite=False`` skips the NaN/inf scan; the caller must then detect non-finite results.
+    ``float32_ok``: a contiguous float32 array is passed through (kernels that read float32).
+    """
+    X = as_float_array(np.asarray(X), name, ndim=2, finite=finite)
+    contiguous = X.flags.c_contiguous or X.flags.f_contiguous
+    if float32_ok and X.dtype == np.float32 and contiguous:
+        return X
+    if X.dtype != np.float64 or not contiguous:
         X = np.ascontiguousarray(X, dtype=np.float64)
     return X
 
@@ -106,7 +113,8 @@ class GLMFit:
     objective : float
         ``Σ w_i loss_i + (l2/2)‖coef‖²`` at the solution.
     grad_norm : float
-        ``‖∇objective‖∞`` at the last Newton iterate (0 for quantile regression).
+        ``‖∇objective‖∞`` at the last Newton iterate, before the final Newton step taken from its
+        Hessian (0 for quantile regression).
     rank : int
         Numerical rank used (OLS: smaller than d for a rank-deficient design, whose
         minimum-norm solution is returned).
@@ -209,8 +217,9 @@ def fit_glm(
     Parameters
     ----------
     X : array_like of shape (n, d)
-        Design (numpy array or pandas DataFrame). float64 C- or F-ordered arrays are used without
-        a copy; float32, integer or non-contiguous input is converted once to float64.
+        Design (numpy array or pandas DataFrame). float64 and float32 C- or F-ordered arrays are
+        used without a copy (float32 blocks are converted to float64 in cache; all arithmetic is
+        float64); integer or non-contiguous input is converted once to float64.
     y : array_like of shape (n,)
         Response: real (ols, quantile), 0/1 (logistic), non-negative counts or rates (poisson).
     model : {"ols", "logistic", "poisson", "quantile"}, default "ols"
@@ -266,8 +275,8 @@ def fit_glm(
     (array([ 1. , -2. ,  0.5]), 3.0)
     """
     model = check_choice(model, "model", set(MODELS))
-    X = _as_design(X)
-    n, d = X.shape
+    X = _as_design(X, float32_ok=True)
+    n, _d = X.shape
     w = _check_weights(weights, n)
     y = _check_response(y, model, n, w)
     l2 = _check_float(l2, "l2", minimum=0.0)
@@ -304,7 +313,19 @@ def fit_glm(
         if status == _MAXITER:
             raise ValueError(msg)
         warnings.warn(msg, ConvergenceWarning, stacklevel=2)
-    elif status == _MAXITER:
+    elif model == "poisson" and l2 == 0 and status in (_OK, _MAXITER):
+        # Rows with y = 0 that X can push to μ → 0: the MLE does not exist (η → −∞).
+        eta = X @ r["coef"] + (r["intercept"] if fit_intercept else 0.0)
+        active = eta if w is None else eta[w > 0]
+        ybar = float(np.average(y, weights=w))
+        if active.min() < np.log(ybar) - 20.0:
+            msg = ("fitted Poisson means are numerically 0 for some rows (η more than 20 below "
+                   "log(mean y)): rows with y = 0 are probably separable by X and the MLE does "
+                   "not exist; pass l2 > 0")
+            if status == _MAXITER:
+                raise ValueError(msg)
+            warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+    if status == _MAXITER and not (model == "logistic" and l2 == 0 and r["max_abs_eta"] > 30):
         warnings.warn(f"fit_glm(model={model!r}) did not converge in max_iter={max_iter} "
                       f"iterations (gradient norm {r['grad_norm']:.3g})", ConvergenceWarning,
                       stacklevel=2)

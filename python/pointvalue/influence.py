@@ -11,7 +11,7 @@ from ._validation import as_int, check_choice, check_random_state
 from .glm import MODELS, _as_design, _as_vector, _check_float, _check_weights
 from .leverage import default_sketch_size
 
-__all__ = ["influence_scores", "default_rank"]
+__all__ = ["default_rank", "influence_scores"]
 
 _TARGETS = {"coef": 0, "prediction": 1}
 _APPROX = {"exact": 0, "diag": 1, "lowrank": 2, "sketch": 3}
@@ -63,6 +63,10 @@ def influence_scores(
     the local curvature of the expected loss, so the squared score is the row's first-order
     contribution to the excess prediction loss.
 
+    **Case weights.** The factor ``w_i`` makes ``ψ_i`` the influence of row i as it enters the
+    weighted objective (the weighted estimator is ``≈ θ + Σ_i ψ_i``), so ``π_i ∝ ‖ψ_i‖`` stays the
+    optimal Poisson/PPS design when the rows carry weights; with ``weights=None`` it is 1.
+
     **Scale.** The paper writes ``Σ = XᵀX/n``; we use the Hessian of the *summed* objective, so our
     ``ψ_i`` is the paper's divided by n (it is the first-order change of the fit when row i is
     removed: ``θ̂_{-i} − θ̂ ≈ −ψ_i``). A constant factor does not change PPS sampling probabilities.
@@ -70,7 +74,10 @@ def influence_scores(
     Parameters
     ----------
     X : array_like of shape (n, d)
-        Design (no column of ones: see `intercept`). float64 C/F arrays are not copied.
+        Design (no column of ones: see `intercept`). float64 C/F arrays are not copied; float32
+        C/F arrays are read as they are by ``approx="exact"`` and ``"diag"`` (blocks converted to
+        float64 in cache, float64 arithmetic) and converted once to float64 for ``"lowrank"`` and
+        ``"sketch"`` (the SRHT kernel is float64-only). Other dtypes are converted once.
     y : array_like of shape (n,)
     coef : array_like of shape (d,)
         Coefficients of the (pilot) fit at which the influence is evaluated.
@@ -118,6 +125,24 @@ def influence_scores(
     numpy.ndarray of shape (n,), float64
         ``‖ψ_i‖ ≥ 0``.
 
+    Notes
+    -----
+    Measured accuracy of the approximations (relative error of each score against ``"exact"``,
+    OLS with an intercept on Gaussian data with correlated columns, default sketch size, rank 5;
+    median / 99th percentile):
+
+    ==============  =====================  =====================  =====================
+    n × d, target   sketch                 lowrank (rank 5)       diag
+    ==============  =====================  =====================  =====================
+    2e4 × 8, coef   0.028 / 0.11           0.025 / 0.095          0.14 / 0.70
+    2e4 × 8, pred   0.007 / 0.025          0.007 / 0.025          0.023 / 0.15
+    1e5 × 30, coef  0.062 / 0.29           0.045 / 0.20           0.066 / 0.33
+    1e5 × 30, pred  0.012 / 0.046          0.011 / 0.042          0.007 / 0.056
+    ==============  =====================  =====================  =====================
+
+    ``tests/test_influence.py`` asserts median < ``sqrt((d+1)/sketch_size)`` and 99th percentile
+    < 3× that for the sketch.
+
     Raises
     ------
     ValueError
@@ -127,7 +152,9 @@ def influence_scores(
     model = check_choice(model, "model", set(MODELS))
     target = check_choice(target, "target", set(_TARGETS))
     approx = check_choice(approx, "approx", set(_APPROX))
-    X = _as_design(X)
+    # NaN/inf in X always reach the scores (0·NaN = NaN) or Σ, so X is scanned only when the
+    # kernel's answer is not finite: one pass over X saved on the hot path.
+    X = _as_design(X, finite=False, float32_ok=approx in ("exact", "diag"))
     n, d = X.shape
     w = _check_weights(weights, n)
     y = _check_response_lenient(y, model, n)
@@ -163,7 +190,12 @@ def influence_scores(
     scores, status, _, _ = _core.influence_norms(
         X, y, coef, w, MODELS[model], _TARGETS[target], _APPROX[approx], tau, l2, has_b, b,
         rank, signs, rows, log2N)
-    if status != 0:
+    if status != 0 or not np.isfinite(scores).all():
+        if not np.isfinite(X).all():
+            raise ValueError("X contains NaN or infinite values")
+        if status in (0, 3):
+            raise ValueError("the influence overflowed (non-finite scores): check the scale of X "
+                             "and coef (for poisson, exp(η) must be finite)")
         raise ValueError(
             "Σ = XᵀWX is singular (collinear or constant columns, or all IRLS weights ~0): the "
             f"influence is undefined for approx={approx!r}; pass l2 > 0 or use approx='diag'")

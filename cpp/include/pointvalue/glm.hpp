@@ -43,7 +43,7 @@ struct GlmResult {
   int n_iter = 0;
   bool converged = false;
   double objective = 0.0;
-  double grad_norm = 0.0;  // ‖∇‖∞ of the objective at the answer (0 reported for quantile)
+  double grad_norm = 0.0;  // ‖∇‖∞ at the last Newton iterate, before the final step (0: quantile)
   double max_abs_eta = 0.0;
   idx rank = 0;            // numerical rank used (OLS; d otherwise)
   bool lstsq_fallback = false;  // OLS answered by a complete orthogonal decomposition
@@ -52,6 +52,10 @@ struct GlmResult {
 
 // Fits the model. y has X.rows entries; w (case weights, ≥ 0) may be null for all ones.
 GlmResult fit_glm(const MatrixView<double>& X, const double* y, const double* w,
+                  const GlmOptions& opt);
+// float32 X: blocks are converted to float64 in cache (all arithmetic float64), X is not copied
+// (the OLS least-squares fallback copies a float64 version, as for float64 input).
+GlmResult fit_glm(const MatrixView<float>& X, const double* y, const double* w,
                   const GlmOptions& opt);
 
 // Objective value Σ w_i loss_i + (l2/2)‖θ‖² at (θ, b).
@@ -78,13 +82,17 @@ struct InfluenceOptions {
 };
 
 struct InfluenceInfo {
-  int status = 0;  // 0 ok, 2 singular Σ (exact / sketch)
+  int status = 0;  // 0 ok, 2 singular Σ, 3 non-finite Σ (NaN/inf/overflow), 4 unsupported dtype
   idx rank = 0;    // directions kept (LowRank) or d
   double cond = 0; // condition number of the equilibrated Σ used
 };
 
 // out[i] = ‖ψ_i‖ (see python/pointvalue/influence.py for the definitions and scale convention).
 InfluenceInfo influence_norms(const MatrixView<double>& X, const double* y, const double* coef,
+                              const double* w, const InfluenceOptions& opt, double* out);
+// float32 X (exact and diag only: status 4 otherwise): blocks are converted to float64 in cache,
+// all arithmetic is float64, X is never copied.
+InfluenceInfo influence_norms(const MatrixView<float>& X, const double* y, const double* coef,
                               const double* w, const InfluenceOptions& opt, double* out);
 
 }  // namespace pointvalue
