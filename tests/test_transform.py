@@ -183,3 +183,18 @@ class TestSRHT:
             pv.srht(X, 10.0)
         with pytest.raises(ValueError, match="NaN"):
             pv.srht(np.full((4, 2), np.nan), 2)
+
+
+@pytest.mark.parametrize("n", [20_000, 70_000, 300_000])
+def test_srht_large_matches_full_transform(n, rng):
+    """Beyond one cache block the sketch takes the blocked route; check it against the full FWHT."""
+    X = rng.standard_normal((n, 5))
+    r = 300
+    S = pv.srht(X, r, random_state=5)
+    g = np.random.default_rng(5)
+    N = 1 << (n - 1).bit_length()
+    signs = g.choice(np.array([-1.0, 1.0]), size=n)
+    rows = np.sort(g.choice(N, size=r, replace=False))
+    Xp = np.zeros((N, 5))
+    Xp[:n] = signs[:, None] * X
+    np.testing.assert_allclose(S, pv.fwht(Xp, axis=0)[rows] / np.sqrt(r), rtol=0, atol=1e-10 * np.sqrt(N))

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include "pointvalue/fwht.hpp"
@@ -75,25 +76,75 @@ void row_sq_norms_impl(const Map& X, const Eigen::MatrixXd& M, double* out) {
   }
 }
 
+// The SRHT needs only r of the N rows of H D X. With H_N = H_A ⊗ H_B, blocks of B consecutive
+// rows are transformed by H_B inside the cache and only the rows some sampled output needs are
+// kept; the outer H_A is applied to the r sampled rows alone. One pass over X and O(N d log B +
+// r A d) work instead of O(N d log N) over an N × d buffer.
+constexpr int kSrhtLog2Block = 14;
+constexpr int kSrhtMaxLog2Outer = 8;  // at most 256 blocks: bounds the kept rows (A × r × d)
+
 template <class Map>
 void srht_impl(const Map& X, const double* signs, const std::int64_t* rows, idx r, int log2N,
                double* out) {
-  const idx n = X.rows(), d = X.cols(), N = idx(1) << log2N;
-  const idx cw = std::min<idx>(d, 16);  // columns per pass: an N × 16 buffer, not N × d
-  std::vector<double> buf(std::size_t(N) * std::size_t(cw));
-  const double inv_sqrt_r = 1.0 / std::sqrt(double(r));
-  for (idx c0 = 0; c0 < d; c0 += cw) {
-    const idx w = std::min(cw, d - c0);
-    double* b = buf.data();
+  const idx n = X.rows(), d = X.cols();
+  const int log2B = std::min(log2N, std::max(kSrhtLog2Block, log2N - kSrhtMaxLog2Outer));
+  const idx B = idx(1) << log2B, A = idx(1) << (log2N - log2B);
+  std::vector<idx> inner(r);
+  for (idx k = 0; k < r; ++k) inner[k] = idx(rows[k]) & (B - 1);
+  std::vector<idx> kept(inner);
+  std::sort(kept.begin(), kept.end());
+  kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
+  const idx m = idx(kept.size());
+  // [block][kept row][column]; left uninitialized: every entry is written below.
+  std::unique_ptr<double[]> W(new double[std::size_t(A) * std::size_t(m) * std::size_t(d)]);
+  const idx cw = std::min<idx>(d, 64);  // rows of 512 B: long runs of X per row for the prefetcher
 #if defined(PV_HAVE_OPENMP)
-#pragma omp parallel for schedule(static) if (N * w >= (idx(1) << 18))
+#pragma omp parallel if (A > 1)
 #endif
-    for (idx i = 0; i < N; ++i) {
-      for (idx j = 0; j < w; ++j) b[i * w + j] = i < n ? signs[i] * X(i, c0 + j) : 0.0;
+  {
+    std::vector<double> buf(std::size_t(B) * std::size_t(cw));
+#if defined(PV_HAVE_OPENMP)
+#pragma omp for schedule(dynamic, 1)
+#endif
+    for (idx a = 0; a < A; ++a) {
+      // All column chunks of a block in a row, so its rows of X are still cached for the next.
+      for (idx c0 = 0; c0 < d; c0 += cw) {
+        const idx w = std::min(cw, d - c0);
+        double* b = buf.data();
+        for (idx t = 0; t < B; ++t) {
+          const idx i = a * B + t;
+          double* bt = b + t * w;
+          if (i >= n) {
+            std::fill(bt, bt + w, 0.0);
+          } else if constexpr (Map::IsRowMajor) {
+            const double* xi = X.data() + i * d + c0;
+            const double sign = signs[i];
+            for (idx j = 0; j < w; ++j) bt[j] = sign * xi[j];
+          } else {
+            for (idx j = 0; j < w; ++j) bt[j] = signs[i] * X(i, c0 + j);
+          }
+        }
+        fwht_interleaved<double>(b, log2B, w);
+        for (idx s = 0; s < m; ++s)
+          std::copy_n(b + kept[s] * w, w, W.get() + (a * m + s) * d + c0);
+      }
     }
-    fwht_interleaved<double>(b, log2N, w);
-    for (idx k = 0; k < r; ++k)
-      for (idx j = 0; j < w; ++j) out[k * d + c0 + j] = b[rows[k] * w + j] * inv_sqrt_r;
+  }
+  const double inv_sqrt_r = 1.0 / std::sqrt(double(r));
+#if defined(PV_HAVE_OPENMP)
+#pragma omp parallel for schedule(static) if (r * A * d >= (idx(1) << 18))
+#endif
+  for (idx k = 0; k < r; ++k) {
+    const idx outer = idx(rows[k]) >> log2B;
+    const idx s = std::lower_bound(kept.begin(), kept.end(), inner[k]) - kept.begin();
+    double* o = out + k * d;
+    std::fill(o, o + d, 0.0);
+    for (idx a = 0; a < A; ++a) {  // H_A[outer, a] = (−1)^popcount(outer & a)
+      const double sign = (__builtin_popcountll((unsigned long long)(outer & a)) & 1) ? -1.0 : 1.0;
+      const double* wv = W.get() + (a * m + s) * d;
+      for (idx j = 0; j < d; ++j) o[j] += sign * wv[j];
+    }
+    for (idx j = 0; j < d; ++j) o[j] *= inv_sqrt_r;
   }
 }
 

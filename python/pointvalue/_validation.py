@@ -37,9 +37,22 @@ def as_float_array(
             raise ValueError(f"{name} must be {want}, got a {arr.ndim}-D array of shape {arr.shape}")
     if not allow_empty and arr.size == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape})")
-    if finite and not np.isfinite(arr).all():
+    if finite and not all_finite(arr):
         raise ValueError(f"{name} contains NaN or infinite values")
     return arr
+
+
+def all_finite(arr: np.ndarray) -> bool:
+    """True if no element is NaN or ±inf, without an n-sized boolean temporary.
+
+    NaN and inf propagate through a sum, so a finite sum proves a finite array; only a sum that
+    overflowed needs the element-wise check.
+    """
+    if arr.size < 1 << 16:
+        return bool(np.isfinite(arr).all())
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = arr.sum(dtype=np.float64)
+    return bool(np.isfinite(total)) or bool(np.isfinite(arr).all())
 
 
 def as_int(value, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
