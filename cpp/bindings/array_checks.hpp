@@ -3,6 +3,7 @@
 #pragma once
 #include <string>
 
+#include "pointvalue/matrix_view.hpp"
 #include "pybind.hpp"
 
 namespace pointvalue::bindings {
@@ -19,6 +20,15 @@ inline carray<T> writable_c_array(py::array a, int ndim, const char* name) {
     throw py::value_error(std::string(name) + " must be " + std::to_string(ndim) + "-D");
   if (!a.writeable()) throw py::value_error(std::string(name) + " is read-only");
   return py::reinterpret_borrow<carray<T>>(a);
+}
+
+// A float64 2-D array in C or F order, viewed without a copy.
+inline MatrixView<double> matrix_view(const py::array& a, const char* name) {
+  if (!py::isinstance<py::array_t<double>>(a) || a.ndim() != 2)
+    throw py::type_error(std::string(name) + " must be a 2-D float64 array");
+  const bool c = a.flags() & py::array::c_style, f = a.flags() & py::array::f_style;
+  if (!c && !f) throw py::value_error(std::string(name) + " must be C- or F-contiguous");
+  return {static_cast<const double*>(a.data()), a.shape(0), a.shape(1), c};
 }
 
 inline int exact_log2(py::ssize_t n, const char* name) {

@@ -8,15 +8,6 @@ namespace {
 
 using cvec = py::array_t<double, py::array::c_style>;
 
-// A float64 2-D array in C or F order, viewed without a copy.
-MatrixView<double> float64_view(const py::array& a, const char* name) {
-  if (!py::isinstance<py::array_t<double>>(a) || a.ndim() != 2)
-    throw py::type_error(std::string(name) + " must be a 2-D float64 array");
-  const bool c = a.flags() & py::array::c_style, f = a.flags() & py::array::f_style;
-  if (!c && !f) throw py::value_error(std::string(name) + " must be C- or F-contiguous");
-  return {static_cast<const double*>(a.data()), a.shape(0), a.shape(1), c};
-}
-
 const double* vec_ptr(const py::array& a, py::ssize_t n, const char* name) {
   if (!py::isinstance<cvec>(a) || !(a.flags() & py::array::c_style) || a.ndim() != 1)
     throw py::type_error(std::string(name) + " must be a contiguous 1-D float64 array");
@@ -42,7 +33,7 @@ py::dict fit_glm_py(py::array X, py::array y, std::optional<py::array> w, int mo
     view32 = float32_view(X, "X");
     view = {nullptr, view32.rows, view32.cols, view32.row_major};
   } else {
-    view = float64_view(X, "X");
+    view = matrix_view(X, "X");
   }
   const double* yp = vec_ptr(y, view.rows, "y");
   const double* wp = w ? vec_ptr(*w, view.rows, "weights") : nullptr;
@@ -76,7 +67,7 @@ py::dict fit_glm_py(py::array X, py::array y, std::optional<py::array> w, int mo
 
 double glm_objective_py(py::array X, py::array y, std::optional<py::array> w, py::array coef,
                         double intercept, int model, double l2, double tau, bool fit_intercept) {
-  const auto view = float64_view(X, "X");
+  const auto view = matrix_view(X, "X");
   const double* yp = vec_ptr(y, view.rows, "y");
   const double* wp = w ? vec_ptr(*w, view.rows, "weights") : nullptr;
   const double* cp = vec_ptr(coef, view.cols, "coef");
@@ -108,7 +99,7 @@ py::tuple influence_py(py::array X, py::array y, py::array coef, std::optional<p
     view32 = float32_view(X, "X");
     view = {nullptr, view32.rows, view32.cols, view32.row_major};
   } else {
-    view = float64_view(X, "X");
+    view = matrix_view(X, "X");
   }
   const double* yp = vec_ptr(y, view.rows, "y");
   const double* cp = vec_ptr(coef, view.cols, "coef");

@@ -12,14 +12,6 @@ using i64 = std::int64_t;
 using ci64 = py::array_t<i64, py::array::c_style>;
 using cf64 = py::array_t<double, py::array::c_style>;
 
-MatrixView<double> matrix_view(const py::array& a, const char* name) {
-  if (!py::isinstance<py::array_t<double>>(a) || a.ndim() != 2)
-    throw py::type_error(std::string(name) + " must be a 2-D float64 array");
-  const bool c = a.flags() & py::array::c_style, f = a.flags() & py::array::f_style;
-  if (!c && !f) throw py::value_error(std::string(name) + " must be C- or F-contiguous");
-  return {static_cast<const double*>(a.data()), a.shape(0), a.shape(1), c};
-}
-
 void check_len(const py::array& a, py::ssize_t n, const char* name) {
   if (a.ndim() != 1 || a.shape(0) != n)
     throw py::value_error(std::string(name) + " must be 1-D of length " + std::to_string(n));

@@ -6,15 +6,6 @@ namespace {
 
 using farray = py::array_t<double, py::array::f_style>;
 
-// A float64 2-D array in C or F order, viewed without a copy.
-MatrixView<double> matrix_view(const py::array& a, const char* name) {
-  if (!py::isinstance<py::array_t<double>>(a) || a.ndim() != 2)
-    throw py::type_error(std::string(name) + " must be a 2-D float64 array");
-  const bool c = a.flags() & py::array::c_style, f = a.flags() & py::array::f_style;
-  if (!c && !f) throw py::value_error(std::string(name) + " must be C- or F-contiguous");
-  return {static_cast<const double*>(a.data()), a.shape(0), a.shape(1), c};
-}
-
 py::tuple leverage_exact_py(py::array X, double rcond) {
   const auto view = matrix_view(X, "X");
   py::array_t<double> out(view.rows);

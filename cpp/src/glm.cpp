@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "pointvalue/blocking.hpp"
 #include "pointvalue/parallel.hpp"
 #include "pointvalue/sketch.hpp"
 
@@ -21,20 +22,10 @@ using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
 constexpr idx kRowBlock = 512;       // rows per block: X block + centred copy stay in L2
-constexpr idx kMaxSuperBlocks = 64;  // fixed partition for deterministic parallel sums
 constexpr double kEps = std::numeric_limits<double>::epsilon();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-struct Partition {
-  idx parts;
-  idx n;
-  idx begin(idx p) const { return n * p / parts; }
-  idx end(idx p) const { return n * (p + 1) / parts; }
-};
-
-inline Partition super_blocks(idx n) {
-  return {std::max<idx>(1, std::min<idx>(kMaxSuperBlocks, (n + kRowBlock - 1) / kRowBlock)), n};
-}
+inline RowPartition super_blocks(idx n) { return pointvalue::super_blocks(n, kRowBlock); }
 
 inline idx n_blocks(idx n) { return (n + kRowBlock - 1) / kRowBlock; }
 
@@ -217,7 +208,7 @@ template <class Map, class Pre = NoPre>
 Moments moments_impl(const Map& X, const double* D, const double* v, bool center, GramKind kind,
                      const VectorXd* shift = nullptr, Pre&& pre = Pre()) {
   const idx d = X.cols();
-  const Partition part = super_blocks(X.rows());
+  const RowPartition part = super_blocks(X.rows());
   std::vector<Moments> partial(part.parts);
   const idx crows = kind == GramKind::None ? 0 : d, ccols = kind == GramKind::Full ? d : 1;
 #if defined(PV_HAVE_OPENMP)
@@ -348,7 +339,7 @@ void eta_pass(const MatrixView<T>& X, const VectorXd& theta, double b, double* e
 template <class Map>
 double loss_impl(const Map& X, const double* y, const double* w, const VectorXd& theta, double b,
                  GlmModel model, double tau, const VectorXd* shift) {
-  const Partition part = super_blocks(X.rows());
+  const RowPartition part = super_blocks(X.rows());
   std::vector<double> partial(part.parts, 0.0);
 #if defined(PV_HAVE_OPENMP)
 #pragma omp parallel for schedule(dynamic, 1) if (go_parallel(X.rows(), X.cols()))
@@ -752,7 +743,7 @@ bool quantile_vertex(const Map& X, const double* y, const double* w, const GlmOp
   // must lie in [τ−1, τ].
   std::vector<char> inb(n, 0);
   for (idx i : basis) inb[i] = 1;
-  const Partition part = super_blocks(n);
+  const RowPartition part = super_blocks(n);
   std::vector<VectorXd> partial(part.parts, VectorXd::Zero(p));
   const double tau = opt.tau;
 #if defined(PV_HAVE_OPENMP)

@@ -11,30 +11,21 @@
 #include <vector>
 
 #include "pointvalue/fwht.hpp"
+#include "pointvalue/blocking.hpp"
 #include "pointvalue/parallel.hpp"
 
 namespace pointvalue {
 namespace {
 
 constexpr idx kRowBlock = 1024;      // rows per Eigen product: a few hundred KB of X
-constexpr idx kMaxSuperBlocks = 64;  // fixed partition for deterministic parallel sums
 constexpr double kEps = std::numeric_limits<double>::epsilon();
 
-struct Partition {
-  idx parts;
-  idx n;
-  idx begin(idx p) const { return n * p / parts; }
-  idx end(idx p) const { return n * (p + 1) / parts; }
-};
-
-inline Partition super_blocks(idx n) {
-  return {std::max<idx>(1, std::min<idx>(kMaxSuperBlocks, (n + kRowBlock - 1) / kRowBlock)), n};
-}
+inline RowPartition super_blocks(idx n) { return pointvalue::super_blocks(n, kRowBlock); }
 
 template <class Map>
 Eigen::MatrixXd gram_impl(const Map& X, const Eigen::MatrixXd* M) {
   const idx k = M ? M->cols() : X.cols();
-  const Partition part = super_blocks(X.rows());
+  const RowPartition part = super_blocks(X.rows());
   std::vector<Eigen::MatrixXd> partial(part.parts);
 #if defined(PV_HAVE_OPENMP)
 #pragma omp parallel for schedule(dynamic, 1) if (part.parts > 1)
