@@ -22,19 +22,27 @@ GlmModel to_model(int m) {
   return static_cast<GlmModel>(m);
 }
 
+// X as the kernels take it: float32 is read in place (float64 arithmetic), anything else must be
+// float64. `view` always carries the shape; its data pointer is null for float32 input.
+struct DesignView {
+  bool f32;
+  MatrixView<double> view;
+  MatrixView<float> view32;
+};
+
 MatrixView<float> float32_view(const py::array& a, const char* name);
+
+DesignView design_view(const py::array& X) {
+  if (py::isinstance<py::array_t<float>>(X) && X.ndim() == 2) {
+    const MatrixView<float> v32 = float32_view(X, "X");
+    return {true, {nullptr, v32.rows, v32.cols, v32.row_major}, v32};
+  }
+  return {false, matrix_view(X, "X"), {nullptr, 0, 0, true}};
+}
 
 py::dict fit_glm_py(py::array X, py::array y, std::optional<py::array> w, int model, double l2,
                     double tau, bool fit_intercept, double tol, int max_iter) {
-  const bool f32 = py::isinstance<py::array_t<float>>(X) && X.ndim() == 2;
-  MatrixView<double> view{nullptr, 0, 0, true};
-  MatrixView<float> view32{nullptr, 0, 0, true};
-  if (f32) {
-    view32 = float32_view(X, "X");
-    view = {nullptr, view32.rows, view32.cols, view32.row_major};
-  } else {
-    view = matrix_view(X, "X");
-  }
+  const auto [f32, view, view32] = design_view(X);
   const double* yp = vec_ptr(y, view.rows, "y");
   const double* wp = w ? vec_ptr(*w, view.rows, "weights") : nullptr;
   GlmOptions opt;
@@ -92,15 +100,7 @@ py::tuple influence_py(py::array X, py::array y, py::array coef, std::optional<p
                        std::optional<py::array> signs,
                        std::optional<py::array_t<std::int64_t, py::array::c_style>> rows,
                        int log2N) {
-  const bool f32 = py::isinstance<py::array_t<float>>(X) && X.ndim() == 2;
-  MatrixView<double> view{nullptr, 0, 0, true};
-  MatrixView<float> view32{nullptr, 0, 0, true};
-  if (f32) {
-    view32 = float32_view(X, "X");
-    view = {nullptr, view32.rows, view32.cols, view32.row_major};
-  } else {
-    view = matrix_view(X, "X");
-  }
+  const auto [f32, view, view32] = design_view(X);
   const double* yp = vec_ptr(y, view.rows, "y");
   const double* cp = vec_ptr(coef, view.cols, "coef");
   const double* wp = w ? vec_ptr(*w, view.rows, "weights") : nullptr;

@@ -529,6 +529,17 @@ GlmResult fit_irls(const MatrixView<T>& X, const double* y, const double* w,
     cvec = moments(X, w, nullptr, true, GramKind::None).mean;
     shift = &cvec;
   }
+  // A last Newton step is kept only if the objective (f before it) does not grow beyond its
+  // rounding: in the quadratic regime it takes the gradient to rounding level for one loss pass.
+  auto take_final_step = [&](const VectorXd& du, double db, double f) {
+    const VectorXd th = theta + du;
+    const double ft = loss_sum(X, y, w, th, b + db, model, opt.tau, shift) + penalty(th, opt.l2);
+    if (du.allFinite() && std::isfinite(db) && ft <= f + 1e3 * kEps * std::max(std::abs(f), 1.0)) {
+      theta = th;
+      b += db;
+      res.objective = ft;
+    }
+  };
   std::vector<double> D(n), R(n);
   AugSystem sys;
   bool have_factor = false;
@@ -561,14 +572,7 @@ GlmResult fit_irls(const MatrixView<T>& X, const double* y, const double* w,
         VectorXd du;
         double db;
         sys.solve(G, Gb, du, db);
-        const VectorXd th = theta + du;
-        const double ft = loss_sum(X, y, w, th, b + db, model, opt.tau, shift) + penalty(th, opt.l2);
-        if (du.allFinite() && std::isfinite(db) &&
-            ft <= f + 1e3 * kEps * std::max(std::abs(f), 1.0)) {
-          theta = th;
-          b += db;
-          res.objective = ft;
-        }
+        take_final_step(du, db, f);
       }
       break;
     }
@@ -619,14 +623,7 @@ GlmResult fit_irls(const MatrixView<T>& X, const double* y, const double* w,
     }
     if (decrement <= 16 * kEps * std::max(std::abs(f), 1e-300)) {
       res.converged = true;  // remaining decrease is below rounding of the objective
-      const VectorXd th = theta + du;  // the final (tiny) Newton step, as in the polish above
-      const double ft = loss_sum(X, y, w, th, b + db, model, opt.tau, shift) + penalty(th, opt.l2);
-      if (du.allFinite() && std::isfinite(db) &&
-          ft <= f + 1e3 * kEps * std::max(std::abs(f), 1.0)) {
-        theta = th;
-        b += db;
-        res.objective = ft;
-      }
+      take_final_step(du, db, f);  // the final (tiny) Newton step, as in the polish above
       break;
     }
     // Armijo backtracking on the objective. Near the optimum (tiny Newton decrement) the change
