@@ -22,6 +22,7 @@ import pytest
 from scipy import optimize
 
 import pointvalue as pv
+from pointvalue._reference import adam_reference
 from pointvalue import _core
 
 N = int(os.environ.get("POINTVALUE_BENCH_POINTS", 1_000_000))
@@ -160,41 +161,6 @@ def test_numpy_grid(small):
     RESULTS["numpy grid extrapolated to 1M [s]"] = t / n_sub * 1e6
     RESULTS["numpy grid: median NLL excess over mle"] = float(np.median(nll - laws.nll[:n_sub]))
     assert np.all(laws.nll[:n_sub] <= nll + 1e-6)
-
-
-def adam_reference(contrib, steps=1000, lr=0.05):
-    """The reference code's estimator (Adam on c, log α, log σ, log β), vectorized over points."""
-    pts = np.unique(contrib.point)
-    seg = np.searchsorted(pts, contrib.point)
-    k = contrib.k.astype(float)
-    d = contrib.delta
-    n = np.bincount(seg)
-    lk = np.log(k)
-    c0 = np.bincount(seg, weights=d * k) / n
-    theta = np.stack([np.ones_like(c0), np.zeros_like(c0),
-                      np.log(np.sqrt(np.bincount(seg, weights=d * d * k * k) / n)), np.zeros_like(c0)], 1)
-    scale = c0
-    m1 = np.zeros_like(theta)
-    m2 = np.zeros_like(theta)
-    best = np.full(len(pts), np.inf)
-    for t in range(1, steps + 1):
-        c = theta[:, 0] * scale
-        la, ls, lb = np.minimum(theta[:, 1], 2), theta[:, 2], np.minimum(theta[:, 3], 2)
-        a, b = np.exp(la), np.exp(lb)
-        mk = np.exp(-a[seg] * lk)
-        w = np.exp(b[seg] * lk - 2 * ls[seg])
-        r = d - c[seg] * mk
-        q = r * r * w
-        nll = np.bincount(seg, weights=0.5 * np.log(2 * np.pi) + ls[seg] - 0.5 * b[seg] * lk + 0.5 * q)
-        best = np.minimum(best, nll)
-        g = np.stack([np.bincount(seg, weights=-r * w * mk) * scale,
-                      np.bincount(seg, weights=r * w * c[seg] * lk * mk) * a * (theta[:, 1] < 2),
-                      np.bincount(seg, weights=1 - q),
-                      np.bincount(seg, weights=0.5 * lk * (q - 1)) * b * (theta[:, 3] < 2)], 1) / n[:, None]
-        m1 = 0.9 * m1 + 0.1 * g
-        m2 = 0.999 * m2 + 0.001 * g * g
-        theta -= lr * (m1 / (1 - 0.9**t)) / (np.sqrt(m2 / (1 - 0.999**t)) + 1e-8)
-    return best
 
 
 def test_reference_adam(small):

@@ -10,6 +10,7 @@ import pytest
 from scipy import optimize, stats
 
 import pointvalue as pv
+from pointvalue._reference import adam_reference
 from pointvalue.scaling import STATUS, empirical_means, power_sum
 
 E2 = math.exp(2.0)
@@ -68,46 +69,6 @@ def scipy_reference(k, delta, n_grid=50, n_polish=4):
         best = min(best, res.fun, F[ia, ib])
         if len(seen) >= n_polish:
             break
-    return best
-
-
-def adam_reference(contrib, steps=1000, lr=0.05):
-    """The reference code's estimator, vectorized over points in numpy: Adam on (c, log α, log σ,
-    log β) of the full Gaussian NLL, log α and log β clamped to ≤ 2."""
-    order, pts = np.argsort(contrib.point, kind="stable"), np.unique(contrib.point)
-    seg = np.searchsorted(pts, contrib.point[order])
-    k = contrib.k[order].astype(float)
-    d = contrib.delta[order]
-    n = np.bincount(seg)
-    lk = np.log(k)
-    # Start like the reference: c from the mean Δ scaled to k = 1 at α = 1, unit exponents.
-    c0 = np.bincount(seg, weights=d * k) / n
-    theta = np.stack([c0, np.zeros_like(c0), np.log(np.sqrt(np.bincount(seg, weights=d * d * k * k) / n)),
-                      np.zeros_like(c0)], axis=1)
-    scale = np.abs(c0) + 1e-12
-    theta[:, 0] /= scale
-    m1 = np.zeros_like(theta)
-    m2 = np.zeros_like(theta)
-    best = np.full(len(pts), np.inf)
-    for t in range(1, steps + 1):
-        c = theta[:, 0] * scale
-        la, ls, lb = np.minimum(theta[:, 1], 2), theta[:, 2], np.minimum(theta[:, 3], 2)
-        a, b = np.exp(la), np.exp(lb)
-        mk = np.exp(-a[seg] * lk)
-        w = np.exp(b[seg] * lk - 2 * ls[seg])
-        r = d - c[seg] * mk
-        q = r * r * w
-        nll = np.bincount(seg, weights=0.5 * np.log(2 * np.pi) + ls[seg] - 0.5 * b[seg] * lk + 0.5 * q)
-        best = np.minimum(best, nll)
-        g = np.stack([
-            np.bincount(seg, weights=-r * w * mk) * scale,
-            np.bincount(seg, weights=r * w * c[seg] * lk * mk) * a * (theta[:, 1] < 2),
-            np.bincount(seg, weights=1 - q),
-            np.bincount(seg, weights=0.5 * lk * (q - 1)) * b * (theta[:, 3] < 2),
-        ], axis=1) / n[:, None]
-        m1 = 0.9 * m1 + 0.1 * g
-        m2 = 0.999 * m2 + 0.001 * g * g
-        theta -= lr * (m1 / (1 - 0.9**t)) / (np.sqrt(m2 / (1 - 0.999**t)) + 1e-8)
     return best
 
 
