@@ -11,12 +11,16 @@
 #include <vector>
 
 #include "pointvalue/parallel.hpp"
+#include "small_gram.hpp"
 
 namespace pointvalue::refit {
 namespace {
 
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
+using detail::RowMatrixXd;
+using detail::padded_width;
+using detail::small_gram;
 using i64 = std::int64_t;
 
 constexpr double kRcondMin = 1e-12;   // equilibrated Gram / Hessian: below this it is singular
@@ -120,6 +124,67 @@ struct Mod {
   double sign;  // +1 add, −1 remove
 };
 
+// The fixed-point iteration θ ← θ + f, f = −P⁻¹∇F(θ), of an updated fit: Anderson acceleration
+// (depth 3), stall detection, and the stopping rule. The chord map contracts linearly at a rate
+// ρ ~ the leverage of the modified points; after a step f the distance to the solution is about
+// ρ/(1 − ρ)·|f|. The rate is estimated from successive steps (times 2: the first ratio
+// sees half the curvature change), and θ + f is accepted once that distance is below tol, as
+// is any step below tol itself.
+struct Chord {
+  static constexpr int kDepth = 3;
+  static constexpr double kRateSafety = 2.0;
+  MatrixXd dTh, dF;
+  VectorXd f_prev, th_prev;
+  int hist = 0, head = 0, worse = 0, iter = 0;
+  double prev_grad = std::numeric_limits<double>::infinity();
+  double last_step = 0, rate = 0;
+
+  // True when the gradient norm failed to decrease three times in a row (give up).
+  bool stalled(const VectorXd& G) {
+    const double gn = G.cwiseAbs().maxCoeff();
+    worse = gn >= prev_grad ? worse + 1 : 0;
+    prev_grad = gn;
+    return worse >= 3;
+  }
+
+  // Called with the scaled size of the step about to be taken: true if θ + f is converged.
+  bool accept(double step, double tol) {
+    if (step <= tol) return true;
+    if (iter > 0 && last_step > 0) rate = std::max(rate, step / last_step);
+    last_step = step;
+    const double r = kRateSafety * rate;
+    return iter > 0 && r < 0.5 && step * r / (1.0 - r) <= tol;
+  }
+
+  // θ ← the Anderson-accelerated θ + f.
+  void advance(Eigen::Ref<VectorXd> theta, const VectorXd& f) {
+    VectorXd next = theta + f;
+    if (iter > 0) {
+      if (dTh.cols() != kDepth || dTh.rows() != theta.size()) {
+        dTh.resize(theta.size(), kDepth);
+        dF.resize(theta.size(), kDepth);
+      }
+      dTh.col(head) = theta - th_prev;
+      dF.col(head) = f - f_prev;
+      head = (head + 1) % kDepth;
+      hist = std::min(hist + 1, kDepth);
+      const auto Fh = dF.leftCols(hist);
+      Eigen::ColPivHouseholderQR<MatrixXd> qr(Fh);
+      if (qr.rank() == hist) {
+        const VectorXd gamma = qr.solve(f);
+        next.noalias() -= (dTh.leftCols(hist) + Fh) * gamma;
+      } else {
+        hist = 0;
+        head = 0;
+      }
+    }
+    th_prev = theta;
+    f_prev = f;
+    theta = next;
+    ++iter;
+  }
+};
+
 class Engine {
  public:
   // warm_start: fit a strided pool sample once to start every base fit from (pays off when
@@ -130,21 +195,34 @@ class Engine {
     nk_ = (p.model == Model::Logistic && p.n_classes > 2) ? p.n_classes : 1;
     np_ = q_ * nk_;
     scale_ = VectorXd::Ones(q_);
-    if (p.scale)
+    if (p.scale) {
       for (idx j = 0; j < d_; ++j) scale_[j] = p.scale[j] > 0 ? p.scale[j] : 1.0;
-    // validation rows with the intercept column, row-major m × q
-    mv_ = p.Xv.rows;
-    Xv_.resize(mv_, q_);
-    visit_matrix(p.Xv, [&](const auto& M) { Xv_.leftCols(d_) = M; });
-    Xv_.col(d_).setOnes();
-    if (p.model == Model::Logistic && nk_ == 1) {
-      yv_.resize(mv_);
-      for (idx i = 0; i < mv_; ++i) yv_[i] = double(p.label_v[i]);
+    } else if (p.model == Model::Logistic) {  // the pool's column rms (least squares needs none)
+      visit_matrix(p.X, [&](const auto& M) {
+        const VectorXd rms = (M.colwise().squaredNorm().transpose() / double(p.X.rows)).cwiseSqrt();
+        for (idx j = 0; j < d_; ++j) scale_[j] = rms[j] > 0 ? rms[j] : 1.0;
+      });
     }
+    mv_ = p.Xv.rows;
     if (p.model == Model::LeastSquares) {
-      Sv_ = Xv_.transpose() * Xv_;
-      Eigen::Map<const VectorXd> yv(p.yv, mv_);
-      rv_ = Xv_.transpose() * yv;
+      // validation sufficient statistics S_v = X̃ᵀX̃, r_v = X̃ᵀy from one rank-k update of the
+      // augmented rows [x, 1, y]
+      RowMatrixXd Zv = RowMatrixXd::Zero(mv_, padded_width(q_ + 1));
+      visit_matrix(p.Xv, [&](const auto& M) { Zv.leftCols(d_) = M; });
+      Zv.col(d_).setOnes();
+      Zv.col(q_) = Eigen::Map<const VectorXd>(p.yv, mv_);
+      const MatrixXd G = small_gram(Zv, mv_, q_ + 1);
+      Sv_ = G.topLeftCorner(q_, q_);
+      rv_ = G.row(q_).head(q_).transpose();
+    } else {
+      // validation rows with the intercept column, row-major m × q
+      Xv_.resize(mv_, q_);
+      visit_matrix(p.Xv, [&](const auto& M) { Xv_.leftCols(d_) = M; });
+      Xv_.col(d_).setOnes();
+      if (nk_ == 1) {
+        yv_.resize(mv_);
+        for (idx i = 0; i < mv_; ++i) yv_[i] = double(p.label_v[i]);
+      }
     }
     theta_init_ = VectorXd::Zero(np_);
     if (p.model == Model::Logistic && warm_start) {
@@ -193,39 +271,53 @@ class Engine {
   }
 
   // ------------------------------------------------------------------ least squares
-  void fit_ls(Fit& f) const {
-    const auto X = f.Xs.topRows(f.n);
-    MatrixXd A = MatrixXd::Zero(q_, q_);
-    A.selfadjointView<Eigen::Lower>().rankUpdate(X.transpose());
-    A = A.selfadjointView<Eigen::Lower>();
+  // Fits the rows by least squares. One pass gathers the augmented rows [x, 1, y] (row-major,
+  // contiguous copies) and one symmetric rank-k update gives XᵀX and Xᵀy together.
+  void fit_ls(Fit& f, const i64* rows, idx n, RowMatrixXd& Z) const {
+    f.n = n;
+    const idx P = padded_width(q_ + 1);
+    if (Z.rows() < n || Z.cols() != P) Z = RowMatrixXd::Zero(n, P);  // padding stays zero
+    visit_matrix(p_.X, [&](const auto& M) {
+      for (idx r = 0; r < n; ++r) Z.row(r).head(d_) = M.row(rows[r]);
+    });
+    Z.col(d_).head(n).setOnes();
+    for (idx r = 0; r < n; ++r) Z(r, q_) = p_.y[rows[r]];
+    const MatrixXd G = small_gram(Z, n, q_ + 1);
+    MatrixXd A = G.topLeftCorner(q_, q_);
     for (idx j = 0; j < d_; ++j) A(j, j) += p_.l2;
-    VectorXd b(q_);
-    b.setZero();
-    for (idx r = 0; r < f.n; ++r) b.noalias() += X.row(r).transpose() * p_.y[f.rows[r]];
+    const VectorXd b = G.row(q_).head(q_).transpose();
     factor(f, A);
     if (f.status != kOk) return;
     f.theta = f.solve(b);
     f.gval = Sv_ * f.theta - rv_;
   }
 
-  // Δ for adding one point to a least-squares base, without temporaries (the hot path):
-  // u = A⁻¹x, θ moves by δ = c·u with c = (y − xᵀθ)/(1 + xᵀu); Δ = −(2δᵀg + δᵀS_vδ)/m.
-  // `u`, `su` are caller-owned buffers of length q. Returns false if 1 + xᵀu vanishes.
-  bool ls_add(const Fit& base, i64 z, VectorXd& u, VectorXd& su, double& delta) const {
-    visit_matrix(p_.X, [&](const auto& M) { u.head(d_) = M.row(z).transpose(); });
-    u[d_] = 1.0;
-    const double r = p_.y[z] - u.dot(base.theta);
-    su = u;  // keep x
-    u.array() *= base.equil.array();
-    base.llt.matrixL().solveInPlace(u);
-    base.llt.matrixU().solveInPlace(u);
-    u.array() *= base.equil.array();
-    const double den = 1.0 + su.dot(u);
-    if (!(den > 1e-12)) return false;
-    const double c = r / den;
-    su.noalias() = Sv_.selfadjointView<Eigen::Lower>() * u;
-    delta = -(2.0 * c * u.dot(base.gval) + c * c * u.dot(su)) / double(mv_);
-    return true;
+  // Δ for adding each of T points z to a least-squares base, batched (one multi-right-hand-side
+  // solve and one product with S_v): u = A⁻¹x, θ moves by δ = c·u with c = (y − xᵀθ)/(1 + xᵀu),
+  // Δ = −(2δᵀg + δᵀS_vδ)/m. `ok[t]` is false where 1 + xᵀu vanishes.
+  void ls_add(const Fit& base, const std::vector<i64>& zs, MatrixXd& Xt, MatrixXd& U,
+              MatrixXd& SU, VectorXd& delta, std::vector<char>& ok) const {
+    const idx T = idx(zs.size());
+    Xt.resize(q_, T);
+    visit_matrix(p_.X, [&](const auto& M) {
+      for (idx t = 0; t < T; ++t) Xt.col(t).head(d_) = M.row(zs[t]).transpose();
+    });
+    Xt.row(d_).setOnes();
+    U = Xt;
+    base.solve_in_place(U);
+    SU.noalias() = Sv_ * U;
+    const VectorXd fitted = Xt.transpose() * base.theta, ug = U.transpose() * base.gval;
+    delta.resize(T);
+    ok.assign(T, 1);
+    for (idx t = 0; t < T; ++t) {
+      const double den = 1.0 + Xt.col(t).dot(U.col(t));
+      if (!(den > 1e-12)) {
+        ok[t] = 0;
+        continue;
+      }
+      const double c = (p_.y[zs[t]] - fitted[t]) / den;
+      delta[t] = -(2.0 * c * ug[t] + c * c * U.col(t).dot(SU.col(t))) / double(mv_);
+    }
   }
 
   // Change of validation MSE when θ moves by δ from the base: (2 δᵀ g + δᵀ S_v δ) / m.
@@ -334,13 +426,11 @@ class Engine {
     Eigen::Map<const MatrixXd> Th(theta.data(), q_, nk_);
     MatrixXd H = MatrixXd::Zero(np_, np_);
     if (nk_ == 1) {
-      VectorXd e = X * Th.col(0);
-      MatrixXd Y(n, q_);
-      for (idx i = 0; i < n; ++i) {
-        const double pr = sigmoid(e[i]);
-        Y.row(i) = std::sqrt(pr * (1 - pr)) * X.row(i);
-      }
-      H.selfadjointView<Eigen::Lower>().rankUpdate(Y.transpose());
+      const Eigen::ArrayXd pr = (1.0 + (-(X * Th.col(0)).array()).exp()).inverse();
+      const VectorXd w = (pr * (1.0 - pr)).sqrt().matrix();
+      RowMatrixXd Y = RowMatrixXd::Zero(n, padded_width(q_));
+      Y.leftCols(q_) = w.asDiagonal() * X;
+      H = small_gram(Y, n, q_);
     } else {
       MatrixXd P = X * Th;  // n × nk → probabilities
       for (idx i = 0; i < n; ++i) {
@@ -391,6 +481,15 @@ class Engine {
 
   // The stopping rule: a (Newton or chord) step that changes no linear predictor by more than
   // tol per unit-rms feature, |Δθ_ja| · rms(x_j) ≤ tol for every coefficient.
+  // max_ja |s_ja| · rms(x_j): the largest change of a linear predictor per unit-rms feature.
+  double step_norm(const VectorXd& s) const {
+    Eigen::Map<const MatrixXd> Sm(s.data(), q_, nk_);
+    double m = 0;
+    for (idx a = 0; a < nk_; ++a)
+      for (idx j = 0; j < q_; ++j) m = std::max(m, std::abs(Sm(j, a)) * scale_[j]);
+    return m;
+  }
+
   bool small_step(const VectorXd& s) const {
     Eigen::Map<const MatrixXd> Sm(s.data(), q_, nk_);
     for (idx a = 0; a < nk_; ++a)
@@ -496,6 +595,19 @@ class Engine {
   double val_loss(const VectorXd& theta) const {
     Eigen::Map<const MatrixXd> Th(theta.data(), q_, nk_);
     MatrixXd E = Xv_ * Th;
+    return val_loss_of(E);
+  }
+
+  // Validation losses of the T parameter vectors stored as the columns of Theta (np × T): one
+  // matrix product for all of them.
+  void val_losses(const MatrixXd& Theta, MatrixXd& E, double* out) const {
+    const idx T = Theta.cols();
+    E.noalias() = Xv_ * Eigen::Map<const MatrixXd>(Theta.data(), q_, nk_ * T);
+    for (idx t = 0; t < T; ++t) out[t] = val_loss_of(E.middleCols(t * nk_, nk_));
+  }
+
+  // Validation loss (or error rate) from the m × nk linear predictors E (overwritten).
+  double val_loss_of(Eigen::Ref<MatrixXd> E) const {
     if (p_.metric == Metric::Accuracy) {
       i64 wrong = 0;
       for (idx i = 0; i < mv_; ++i) {
@@ -523,6 +635,168 @@ class Engine {
     }
     return s / double(mv_);
   }
+
+  // Data part of ∇F over the rows of f for the T parameter vectors in the columns of Theta
+  // (np × T), into the columns of G: the two passes over the rows are matrix products.
+  void data_grads(const Fit& f, const MatrixXd& Theta, MatrixXd& G, MatrixXd& E) const {
+    const idx n = f.n, T = Theta.cols(), cols = nk_ * T;
+    const idx blk = std::max<idx>(32, (idx(1) << 15) / std::max(q_, cols));
+    Eigen::Map<const MatrixXd> Th(Theta.data(), q_, cols);
+    G.setZero(np_, T);
+    Eigen::Map<MatrixXd> Gm(G.data(), q_, cols);
+    for (idx r0 = 0; r0 < n; r0 += blk) {
+      const idx len = std::min(blk, n - r0);
+      const auto Xb = f.Xs.middleRows(r0, len);
+      E.noalias() = Xb * Th;
+      if (nk_ == 1) {
+        E.array() = (1.0 + (-E.array()).exp()).inverse();
+        E.colwise() -= f.ylab.segment(r0, len);
+      } else {
+        for (idx t = 0; t < T; ++t) {
+          auto Et = E.middleCols(t * nk_, nk_);
+          const Eigen::ArrayXd mx = Et.rowwise().maxCoeff().array();
+          Et.array().colwise() -= mx;
+          Et.array() = Et.array().exp();
+          const Eigen::ArrayXd sum = Et.rowwise().sum().array();
+          Et.array().colwise() /= sum;
+          for (idx i = 0; i < len; ++i) Et(i, f.yint[r0 + i]) -= 1.0;
+        }
+      }
+      Gm.noalias() += Xb.transpose() * E;
+    }
+  }
+
+  // Per-target state of the batched chord iteration (one added point z).
+  struct AddState {
+    VectorXd x;            // z's row with the intercept
+    i64 label = 0;
+    MatrixXd V, Wb;        // V = H⁻¹U (np × nk), Wb = z's curvature at θ_D0 (nk × nk)
+    Eigen::PartialPivLU<MatrixXd> lu;  // of I + Wb UᵀV
+    Chord chord;
+    int state = 0;         // 0 iterating, 1 done, −1 left to the one-by-one solver
+  };
+
+  // Solves D0 + z for every z in zs (none in D0) by the chord iteration of solve_modified, all
+  // targets together so that each pass over D0's rows is one matrix product. Theta receives
+  // the solutions (np × T); state[t] is 1 where target t converged, −1 where its iteration
+  // stalled (the caller then solves it alone, with the Newton fallback), and status its code.
+  void logistic_add(const Fit& base, const std::vector<i64>& zs, std::vector<AddState>& st,
+                    MatrixXd& Theta, MatrixXd& G, MatrixXd& Y, MatrixXd& E,
+                    std::vector<std::int32_t>& status) const {
+    const idx T = idx(zs.size());
+    st.resize(T);
+    status.assign(T, kOk);
+    // U_t has z's row in each class block; V = H⁻¹U for all targets in one solve
+    Y.setZero(np_, nk_ * T);
+    for (idx t = 0; t < T; ++t) {
+      st[t] = AddState{};
+      st[t].x = row(zs[t]);
+      st[t].label = p_.label[zs[t]];
+      for (idx a = 0; a < nk_; ++a) Y.block(a * q_, t * nk_ + a, q_, 1) = st[t].x;
+    }
+    base.solve_in_place(Y);
+    Theta = base.theta.replicate(1, T);
+    G.resize(np_, T);
+    VectorXd rr;
+    MatrixXd W;
+    for (idx t = 0; t < T; ++t) {
+      AddState& s = st[t];
+      s.V = Y.middleCols(t * nk_, nk_);
+      point_terms(s.x, s.label, base.theta, rr, W);
+      s.Wb = W;
+      MatrixXd C = MatrixXd::Identity(nk_, nk_);
+      C.noalias() += s.Wb * u_t(s.x, s.V);
+      s.lu.compute(C);
+      if (!(s.lu.rcond() > kWoodburyRcond)) s.state = -1;
+      G.col(t) = base.gres;
+      Eigen::Map<MatrixXd>(G.col(t).data(), q_, nk_).noalias() += s.x * rr.transpose();
+    }
+    const idx nS = base.n + 1;
+    std::vector<idx> active;
+    MatrixXd Th_act, G_act;
+    for (int it = 0; it < (p_.one_step ? 1 : p_.max_iter); ++it) {
+      // convergence and stall checks on the gradients at the current points
+      active.clear();
+      for (idx t = 0; t < T; ++t) {
+        AddState& s = st[t];
+        if (s.state != 0) continue;
+        if (!p_.one_step) {
+          if (converged(G.col(t), nS)) {
+            finish(base, zs[t], Theta.col(t), s, status[t]);
+            continue;
+          }
+          if (s.chord.stalled(G.col(t))) {
+            s.state = -1;
+            continue;
+          }
+        }
+        active.push_back(t);
+      }
+      if (active.empty()) break;
+      // chord steps f = −P⁻¹∇F for the active targets (one multi-right-hand-side solve)
+      const idx A = idx(active.size());
+      Y.resize(np_, A);
+      for (idx j = 0; j < A; ++j) Y.col(j) = G.col(active[j]);
+      base.solve_in_place(Y);
+      std::vector<idx> moving;
+      for (idx j = 0; j < A; ++j) {
+        const idx t = active[j];
+        AddState& s = st[t];
+        VectorXd f = -Y.col(j);
+        f.noalias() += s.V * s.lu.solve(s.Wb * ut_times(s.x, Y.col(j)));
+        if (p_.one_step) {  // approximate: the result is treated as converged
+          Theta.col(t) += f;
+          s.state = 1;
+          continue;
+        }
+        if (s.chord.accept(step_norm(f), p_.tol)) {
+          Theta.col(t) += f;
+          finish(base, zs[t], Theta.col(t), s, status[t]);
+          continue;
+        }
+        s.chord.advance(Theta.col(t), f);
+        moving.push_back(t);
+      }
+      if (moving.empty()) break;
+      // gradients at the new points: one pass over D0 for all
+      const idx M = idx(moving.size());
+      Th_act.resize(np_, M);
+      for (idx j = 0; j < M; ++j) Th_act.col(j) = Theta.col(moving[j]);
+      data_grads(base, Th_act, G_act, E);
+      for (idx j = 0; j < M; ++j) {
+        const idx t = moving[j];
+        VectorXd g = G_act.col(j);
+        add_penalty(Theta.col(t), g);
+        point_terms(st[t].x, st[t].label, Theta.col(t), rr, W);
+        Eigen::Map<MatrixXd>(g.data(), q_, nk_).noalias() += st[t].x * rr.transpose();
+        G.col(t) = g;
+      }
+    }
+    for (auto& s : st)
+      if (s.state == 0) s.state = -1;  // out of iterations: the one-by-one solver decides
+  }
+
+  // UᵀV for a single added point: (x · V_block(a), b) over class blocks a.
+  MatrixXd u_t(const VectorXd& x, const MatrixXd& V) const {
+    MatrixXd R(nk_, nk_);
+    for (idx a = 0; a < nk_; ++a) R.row(a) = x.transpose() * V.middleRows(a * q_, q_);
+    return R;
+  }
+  VectorXd ut_times(const VectorXd& x, const Eigen::Ref<const VectorXd>& y) const {
+    VectorXd r(nk_);
+    for (idx a = 0; a < nk_; ++a) r[a] = x.dot(y.segment(a * q_, q_));
+    return r;
+  }
+
+  void finish(const Fit& base, i64 z, const Eigen::Ref<const VectorXd>& theta, AddState& s,
+              std::int32_t& status) const {
+    s.state = 1;
+    if (p_.l2 == 0) {
+      const std::vector<Mod> mods{Mod{z, +1.0}};
+      if (separated(base, &mods, theta)) status = kNotConverged;
+    }
+  }
+
 
   // Solve S = D0 + mods (logistic) from `start` (a fitted set S' with S = S' ± `extra`): chord
   // iterations θ ← θ − P⁻¹∇F_S(θ) with P = H_{D0}(θ_{D0}) + Σ ± W_i x̃_i x̃_iᵀ (Woodbury).
@@ -586,28 +860,16 @@ class Engine {
         gres = VectorXd::Zero(np_);
         return kOk;
       }
-      // Anderson acceleration (depth kDepth) of the fixed-point map θ ↦ θ − P⁻¹∇F_S(θ): the
-      // chord iteration alone contracts linearly at a rate ~ leverage of the modified points.
-      double prev = std::numeric_limits<double>::infinity();
-      int worse = 0;
-      constexpr int kDepth = 3;
-      MatrixXd dTh(np_, kDepth), dF(np_, kDepth);
-      VectorXd f, f_prev, th_prev;
-      int hist = 0, head = 0;
+      Chord chord;
+      VectorXd f;
       for (int it = 0; it < p_.max_iter && wood_ok; ++it) {
         if (converged(G, nS)) {
           gres = G;
           return p_.l2 == 0 && separated(base, &mods, theta) ? kNotConverged : kOk;
         }
-        const double gn = G.cwiseAbs().maxCoeff();
-        if (gn >= prev) {
-          if (++worse >= 3) break;
-        } else {
-          worse = 0;
-        }
-        prev = gn;
+        if (chord.stalled(G)) break;
         f = -apply(G);
-        if (small_step(f)) {
+        if (chord.accept(step_norm(f), p_.tol)) {
           theta += f;
           if (need_gres) {
             data_grad(base, theta, G, E, false);
@@ -619,25 +881,7 @@ class Engine {
           }
           return p_.l2 == 0 && separated(base, &mods, theta) ? kNotConverged : kOk;
         }
-        VectorXd next = theta + f;
-        if (it > 0) {
-          dTh.col(head) = theta - th_prev;
-          dF.col(head) = f - f_prev;
-          head = (head + 1) % kDepth;
-          hist = std::min(hist + 1, kDepth);
-          const auto Fh = dF.leftCols(hist);
-          Eigen::ColPivHouseholderQR<MatrixXd> qr(Fh);
-          if (qr.rank() == hist) {
-            const VectorXd gamma = qr.solve(f);
-            next.noalias() -= (dTh.leftCols(hist) + Fh) * gamma;
-          } else {
-            hist = 0;
-            head = 0;
-          }
-        }
-        th_prev = theta;
-        f_prev = f;
-        theta = next;
+        chord.advance(theta, f);
         data_grad(base, theta, G, E, false);
         add_penalty(theta, G);
         wood_ok = mods_terms(theta, &G);
@@ -684,7 +928,17 @@ struct Target {
 struct Work {
   Fit base, scratch;
   MatrixXd E;
-  VectorXd u, su;
+  RowMatrixXd Z;                 // least squares: augmented rows [x, 1, y] of the base set
+  MatrixXd Xt, U, SU;            // batched targets: their rows and solves
+  VectorXd batch_delta;
+  std::vector<char> batch_ok;
+  std::vector<i64> batch_z;
+  std::vector<std::size_t> batch_pos;
+  std::vector<char> handled;
+  std::vector<Engine::AddState> add_state;  // logistic
+  std::vector<std::int32_t> batch_status;
+  MatrixXd Theta, G, Th_done;
+  std::vector<double> losses;
   std::vector<Fit> plus;       // D0 + e_c, per distinct e_c in the task
   std::vector<i64> plus_key;
   std::vector<double> plus_loss;
@@ -701,7 +955,6 @@ void run_task(const Engine& eng, const Problem& p, Work& w, const i64* d0, idx k
               std::vector<Target>& targets) {
   Fit& base = w.base;
   base.status = kOk;
-  eng.gather(base, d0, k);
   auto fail_all = [&](int st) {
     for (auto& t : targets) {
       *t.delta = std::numeric_limits<double>::quiet_NaN();
@@ -711,33 +964,67 @@ void run_task(const Engine& eng, const Problem& p, Work& w, const i64* d0, idx k
   const bool ls = p.model == Model::LeastSquares;
   double L0 = 0;
   if (ls) {
-    eng.fit_ls(base);
+    eng.fit_ls(base, d0, k, w.Z);
   } else {
+    eng.gather(base, d0, k);
     eng.fit_logistic(base, w.E, false);
     if (base.status == kOk) L0 = eng.val_loss(base.theta);
   }
   if (base.status != kOk) return fail_all(base.status);
 
+  // Targets outside D0 (D_z = D0 + z) share the base factorization: batched.
+  w.batch_z.clear();
+  w.batch_pos.clear();
+  for (std::size_t i = 0; i < targets.size(); ++i)
+    if (targets[i].extra == -1) {
+      w.batch_z.push_back(targets[i].point);
+      w.batch_pos.push_back(i);
+    }
+  w.handled.assign(targets.size(), 0);
+  if (ls && !w.batch_z.empty()) {
+    eng.ls_add(base, w.batch_z, w.Xt, w.U, w.SU, w.batch_delta, w.batch_ok);
+    for (std::size_t j = 0; j < w.batch_pos.size(); ++j) {
+      const Target& t = targets[w.batch_pos[j]];
+      *t.status = w.batch_ok[j] ? kOk : kSingular;
+      *t.delta = w.batch_ok[j] ? w.batch_delta[j] : std::numeric_limits<double>::quiet_NaN();
+      w.handled[w.batch_pos[j]] = 1;
+    }
+  } else if (!w.batch_z.empty()) {
+    eng.logistic_add(base, w.batch_z, w.add_state, w.Theta, w.G, w.U, w.E, w.batch_status);
+    std::vector<std::size_t> done;
+    for (std::size_t j = 0; j < w.batch_pos.size(); ++j)
+      if (w.add_state[j].state == 1) done.push_back(j);
+    w.Th_done.resize(eng.np(), idx(done.size()));
+    for (std::size_t i = 0; i < done.size(); ++i) w.Th_done.col(idx(i)) = w.Theta.col(idx(done[i]));
+    w.losses.resize(done.size());
+    if (!done.empty()) eng.val_losses(w.Th_done, w.E, w.losses.data());
+    for (std::size_t i = 0; i < done.size(); ++i) {
+      const std::size_t j = done[i];
+      const Target& t = targets[w.batch_pos[j]];
+      const bool ok = w.batch_status[j] == kOk;
+      *t.status = w.batch_status[j];
+      *t.delta = ok ? L0 - w.losses[i] : std::numeric_limits<double>::quiet_NaN();
+      w.handled[w.batch_pos[j]] = 1;
+    }
+  }
+
   w.plus_key.clear();
   std::vector<Mod> mods;
   const std::vector<Mod> none;
   VectorXd theta, gres, delta, delta1;
-  for (auto& t : targets) {
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    if (w.handled[i]) continue;
+    Target& t = targets[i];
     int st = kOk;
     double dl = std::numeric_limits<double>::quiet_NaN();
     try {
       if (t.extra == -2) {
         st = kBadIndex;
       } else if (t.extra < 0) {
+        // z ∉ D0 whose batched iteration stalled: alone, with the Newton fallback
         mods.assign({Mod{t.point, +1.0}});
-        if (ls) {
-          w.u.resize(eng.q());
-          w.su.resize(eng.q());
-          if (!eng.ls_add(base, t.point, w.u, w.su, dl)) st = kSingular;
-        } else {
-          st = eng.solve_modified(base, mods, base, mods, theta, gres, w.scratch, w.E);
-          if (st == kOk) dl = L0 - eng.val_loss(theta);
-        }
+        st = eng.solve_modified(base, mods, base, mods, theta, gres, w.scratch, w.E);
+        if (st == kOk) dl = L0 - eng.val_loss(theta);
       } else {
         // D0 + e_c, fitted once per task and e_c
         std::size_t slot = 0;
@@ -895,10 +1182,14 @@ void evaluate(const Problem& p, const std::int64_t* sub_ptr, const std::int64_t*
       ++w.stamp;
       const i64* d0 = sub_idx + sub_ptr[t];
       const idx k = idx(sub_ptr[t + 1] - sub_ptr[t]);
-      for (idx i = 0; i < k; ++i) w.mark[d0[i]] = w.stamp;
+      bool repeats = false;
+      for (idx i = 0; i < k; ++i) {
+        repeats |= w.mark[d0[i]] == w.stamp;
+        w.mark[d0[i]] = w.stamp;
+      }
       targets.clear();
       for (i64 j = tgt_ptr[t]; j < tgt_ptr[t + 1]; ++j) {
-        if (w.mark[tgt_idx[j]] == w.stamp) {
+        if (repeats || w.mark[tgt_idx[j]] == w.stamp) {
           delta[j] = std::numeric_limits<double>::quiet_NaN();
           status[j] = kBadIndex;
           continue;

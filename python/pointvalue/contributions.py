@@ -33,6 +33,7 @@ _STATUS = {
     "larger k",
     4: "a target point lies in its own base subset, or an index is outside the pool",
 }
+_SINGULAR, _BAD_INDEX = 1, 4
 
 
 class Contributions:
@@ -162,6 +163,25 @@ class Contributions:
 # input handling
 
 
+def _subset_array(s, i) -> np.ndarray:
+    a = np.asarray(s)
+    if a.ndim != 1 or a.size == 0:
+        raise ValueError(f"subsets[{i}] must be a non-empty 1-D array of pool indices")
+    if a.dtype.kind not in "iu":
+        raise TypeError(f"subsets[{i}] must hold integers, got dtype {a.dtype}")
+    return a.astype(np.int64, copy=False)
+
+
+def _check_pairs(sub_arrays, targets) -> None:
+    """Raise for the first subset that repeats an index or contains one of its targets."""
+    for i, (a, t) in enumerate(zip(sub_arrays, targets)):
+        if len(np.unique(a)) != len(a):
+            raise ValueError(f"subsets[{i}] repeats an index")
+        inside = np.isin(t, a)
+        if inside.any():
+            raise ValueError(f"points[{i}] holds {int(t[inside][0])}, which lies in subsets[{i}]")
+
+
 def _design(a, name):
     arr = as_float_array(a, name, ndim=2, dtypes=(np.float64,))
     if not (arr.flags.c_contiguous or arr.flags.f_contiguous):
@@ -237,11 +257,6 @@ class _Data:
                 f"{model_name} design is singular; drop them or use l2 > 0"
             )
 
-    def scale(self):
-        s = np.sqrt(np.einsum("ij,ij->j", self.X, self.X) / self.n)
-        s[~(s > 0)] = 1.0
-        return s
-
     def fingerprint(self) -> str:
         h = hashlib.blake2b(digest_size=16)
         for a in (self.X, self.X_val, self.y_raw, self.y_val_raw):
@@ -304,7 +319,7 @@ def _kernel_args(data, model, metric, l2, approx, tol, max_iter):
         label_val=data.label_val, n_classes=data.n_classes,
         model=0 if model in ("ols", "ridge") else 1, metric=1 if metric == "accuracy" else 0,
         l2=l2, tol=float(tol), max_iter=int(max_iter), one_step=approx == "one_step",
-        scale=data.scale(),
+        scale=None,  # the kernel uses the pool's column rms
     )
 
 
@@ -767,19 +782,11 @@ def evaluate_contributions(
         raise TypeError("subsets must be a list of index arrays or a 2-D array of indices")
     if not subs:
         raise ValueError("subsets is empty")
-    sub_arrays = []
-    for i, s in enumerate(subs):
-        a = np.asarray(s)
-        if a.ndim != 1 or a.size == 0:
-            raise ValueError(f"subsets[{i}] must be a non-empty 1-D array of pool indices")
-        if a.dtype.kind not in "iu":
-            raise TypeError(f"subsets[{i}] must hold integers, got dtype {a.dtype}")
-        a = a.astype(np.int64)
-        if a.min() < 0 or a.max() >= n:
-            raise ValueError(f"subsets[{i}] holds indices outside the pool [0, {n})")
-        if len(np.unique(a)) != len(a):
-            raise ValueError(f"subsets[{i}] repeats an index")
-        sub_arrays.append(a)
+    sub_arrays = [_subset_array(s, i) for i, s in enumerate(subs)]
+    sub_idx = np.concatenate(sub_arrays)
+    if sub_idx.min() < 0 or sub_idx.max() >= n:
+        i = next(i for i, a in enumerate(sub_arrays) if a.min() < 0 or a.max() >= n)
+        raise ValueError(f"subsets[{i}] holds indices outside the pool [0, {n})")
     pts = np.asarray(points)
     if pts.dtype.kind not in "iu":
         raise TypeError(f"points must hold integer pool indices, got dtype {pts.dtype}")
@@ -794,24 +801,26 @@ def evaluate_contributions(
     tg = tg.astype(np.int64)
     if tg.size and (tg.min() < 0 or tg.max() >= n):
         raise ValueError(f"points must be pool indices in [0, {n})")
-    for i, (a, t) in enumerate(zip(sub_arrays, tg)):
-        inside = np.isin(t, a)
-        if inside.any():
-            raise ValueError(f"points[{i}] holds {int(t[inside][0])}, which lies in subsets[{i}]")
     if name == "sklearn":
+        _check_pairs(sub_arrays, tg)
         from ._refit_sklearn import evaluate_sklearn
 
         delta = evaluate_sklearn(data, model, metric, sub_arrays, tg, n_jobs)
         return delta.reshape(pts.shape)
-    data.check_constant(l2, name)
     _check_tol(tol, max_iter)
-    sub_ptr = np.concatenate([[0], np.cumsum([len(a) for a in sub_arrays])]).astype(np.int64)
-    sub_idx = np.concatenate(sub_arrays)
+    # Repeated indices and targets inside their subset are caught by the kernel (one O(k) pass
+    # per subset); the Python checks run only on failure, to name the offending argument.
+    sub_ptr = np.zeros(len(sub_arrays) + 1, dtype=np.int64)
+    np.cumsum([len(a) for a in sub_arrays], out=sub_ptr[1:])
     tgt_ptr = np.arange(0, tg.size + 1, tg.shape[1], dtype=np.int64)
     args = _kernel_args(data, name, metric, l2, approx, tol, max_iter)
     delta, status = _core.refit_evaluate(
         **args, sub_ptr=sub_ptr, sub_idx=sub_idx, tgt_ptr=tgt_ptr, tgt_idx=tg.ravel(),
         n_threads=_n_threads(n_jobs),
     )
+    if (status == _BAD_INDEX).any():
+        _check_pairs(sub_arrays, tg)
+    if (status == _SINGULAR).any():
+        data.check_constant(l2, name)
     _raise_status(status, tg.ravel())
     return delta.reshape(pts.shape)

@@ -36,7 +36,7 @@ enum Status : std::int32_t {
   kSingular = 1,        // the (penalized) Gram matrix / Hessian of a subset is singular
   kNotConverged = 2,    // Newton did not reach the tolerance (separable classes with l2 = 0)
   kMissingClass = 3,    // a subset lacks a class (its intercept would diverge)
-  kBadIndex = 4,        // an index outside the pool, or a target already in its subset
+  kBadIndex = 4,        // a target already in its subset, or a subset repeating an index
 };
 
 struct Problem {
@@ -53,7 +53,7 @@ struct Problem {
   double tol = 1e-10;               // converged when a step moves no θ_j by more than tol/scale_j
   int max_iter = 100;
   bool one_step = false;            // logistic: one preconditioned step per target (approximate)
-  const double* scale = nullptr;    // d column scales for the tolerance (null → 1)
+  const double* scale = nullptr;    // d column scales for the tolerance (null → the pool rms)
 };
 
 struct Sampler {
