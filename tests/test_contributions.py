@@ -81,6 +81,42 @@ def test_least_squares_matches_sklearn(rng, model, est, l2):
     assert np.abs(ref).max() > 1e-4  # the comparison is not trivially small
 
 
+@pytest.mark.parametrize("d", [1, 5, 6, 7, 8, 14, 15, 16, 23])
+def test_least_squares_any_width(rng, d):
+    # the base Gram matrix has p = d + 2 columns (features, intercept, response): these widths
+    # cover every tail of its 8-wide kernel
+    X, y, Xv, yv = regression(rng, n=800, d=d, m=200)
+    subsets, points = pairs(rng, len(X), [d + 6, 400], per_subset=5)
+    ours = pv.evaluate_contributions(X, y, Xv, yv, subsets, points, model="ols")
+    ref = brute_force(LinearRegression(), X, y, Xv, yv, subsets, points)
+    assert_allclose(ours, ref, rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize("d", [1, 7, 8, 9, 16])
+def test_logistic_any_width(rng, d):
+    X, y, Xv, yv = classification(rng, n=1500, d=d)
+    subsets, points = pairs(rng, len(X), [200, 900], per_subset=5)
+    ours = pv.evaluate_contributions(X, y, Xv, yv, subsets, points, l2=1.0)
+    est = LogisticRegression(C=1.0, tol=1e-10, solver="newton-cholesky")
+    assert_allclose(ours, brute_force(est, X, y, Xv, yv, subsets, points), rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize("model, n_classes", [("ols", 0), ("logistic", 2), ("logistic", 3)])
+def test_batched_targets_equal_targets_alone(rng, model, n_classes):
+    # the targets of a base set are solved together (one matrix product per pass over D);
+    # solved one by one they give the same Δ
+    if model == "ols":
+        X, y, Xv, yv = regression(rng, n=3000, d=12)
+    else:
+        X, y, Xv, yv = classification(rng, n=3000, d=12, n_classes=n_classes)
+    subsets, points = pairs(rng, len(X), [500, 1200], per_subset=40)
+    together = pv.evaluate_contributions(X, y, Xv, yv, subsets, points, model=model)
+    alone = np.column_stack([pv.evaluate_contributions(X, y, Xv, yv, subsets, points[:, [j]], model=model)
+                             for j in range(points.shape[1])])
+    assert_allclose(together, alone, rtol=0, atol=1e-11)
+    assert np.abs(together).max() > 1e-5
+
+
 def test_logistic_binary_matches_sklearn(rng):
     # sklearn's Newton solver: its lbfgs stops on a relative objective change of 64·eps
     # (scipy's ftol) before reaching tol=1e-10, leaving ~1e-8 errors in Δ even at small k

@@ -536,10 +536,11 @@ def marginal_contributions(
         define the draws must then be left at their defaults or equal). Returns old and new
         samples together. See also :meth:`Contributions.extend`.
     tol : float, default 1e-10
-        Stopping rule of every fit (D and each D ∪ {z}): the last Newton / chord step moves no
-        coefficient by more than ``tol`` per unit-rms feature, ``|Δθ_j| · rms(x_j) ≤ tol``
-        (quadratic / fast linear convergence leaves θ well inside that). Δ then agrees with
-        converged brute-force refits to ~1e-11 (tests: 1e-8 absolute up to k = 5000).
+        Stopping rule of every fit (D and each D ∪ {z}): θ is within ``tol`` per unit-rms
+        feature of the solution, ``|θ_j − θ*_j| · rms(x_j) ≤ tol``, as estimated from the last
+        steps (Newton: quadratic convergence, chord iterations: the observed linear rate, with a
+        safety factor of 2). Δ then agrees with converged brute-force refits to ~1e-11 (tests:
+        1e-8 absolute up to k = 5000).
     max_iter : int, default 100
         Newton / chord iteration limit per fit.
 
