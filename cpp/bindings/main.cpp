@@ -10,6 +10,7 @@ PYBIND11_MODULE(PV_MODULE_NAME, m) {
   Eigen::setNbThreads(1);
   using namespace pointvalue::bindings;
   bind_config(m);
+  bind_checks(m);
   bind_fwht(m);
   bind_sketch(m);
   bind_sampling(m);

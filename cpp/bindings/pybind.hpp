@@ -8,6 +8,7 @@ namespace py = pybind11;
 
 namespace pointvalue::bindings {
 void bind_config(py::module_& m);
+void bind_checks(py::module_& m);
 void bind_fwht(py::module_& m);
 void bind_sketch(py::module_& m);
 void bind_sampling(py::module_& m);
