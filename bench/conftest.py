@@ -29,8 +29,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         groups[bench.group or bench.name][_impl(bench.name)] = median
     tr = terminalreporter
     tr.write_sep("=", "same-run ratios (median times)")
-    tr.write_line("| case | pointvalue | fastest peer | ratio (ours / peer) | memory baseline | ours / baseline |")
-    tr.write_line("|---|---|---|---|---|---|")
+    tr.write_line("| case | pointvalue | fastest peer | ratio (ours / peer) | speed-up (peer / ours) "
+                  "| memory baseline | ours / baseline |")
+    tr.write_line("|---|---|---|---|---|---|---|")
     for group, times in sorted(groups.items()):
         ours = {k: v for k, v in times.items() if k.startswith("pointvalue")}
         peers = {k: v for k, v in times.items() if not k.startswith("pointvalue") and k not in BASELINES}
@@ -40,6 +41,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             b = next(iter(base.items()), None)
             tr.write_line(
                 f"| {group} ({name}) | {t * 1e3:.2f} ms | "
-                + (f"{peer[0]} {peer[1] * 1e3:.2f} ms | {t / peer[1]:.2f} |" if peer else "– | – |")
+                + (f"{peer[0]} {peer[1] * 1e3:.2f} ms | {t / peer[1]:.3g} | {peer[1] / t:.3g}× |"
+                   if peer else "– | – | – |")
                 + (f" {b[0]} {b[1] * 1e3:.2f} ms | {t / b[1]:.2f} |" if b else " – | – |")
             )
