@@ -134,6 +134,28 @@ struct Fit {
     llt.solveInPlace(V);
     V = equil.asDiagonal() * V;
   }
+  // Batched solves: with more right-hand sides than unknowns in all, through the explicit
+  // inverse (one matrix product is 2–4× faster than two triangular solves with many right-hand
+  // sides at these sizes; the matrix is equilibrated and its rcond checked, so the inverse is as
+  // accurate as the solves); otherwise by the triangular solves.
+  MatrixXd inv;  // empty: not computed
+  void prepare_solves(idx expected_rhs) {
+    if (expected_rhs < llt.rows()) {
+      inv.resize(0, 0);
+      return;
+    }
+    inv = MatrixXd::Identity(llt.rows(), llt.rows());
+    llt.solveInPlace(inv);
+    inv = equil.asDiagonal() * inv * equil.asDiagonal();
+  }
+  void solve_many(const MatrixXd& B, MatrixXd& out) const {
+    if (inv.size()) {
+      out.noalias() = inv * B;
+    } else {
+      out = B;
+      solve_in_place(out);
+    }
+  }
 };
 
 struct Mod {
@@ -320,8 +342,7 @@ class Engine {
       for (idx t = 0; t < T; ++t) Xt.col(t).head(d_) = M.row(zs[t]).transpose();
     });
     Xt.row(d_).setOnes();
-    U = Xt;
-    base.solve_in_place(U);
+    base.solve_many(Xt, U);
     SU.noalias() = Sv_ * U;
     const VectorXd fitted = Xt.transpose() * base.theta, ug = U.transpose() * base.gval;
     delta.resize(T);
@@ -702,15 +723,15 @@ class Engine {
     const idx T = idx(zs.size());
     st.resize(T);
     status.assign(T, kOk);
-    // U_t has z's row in each class block; V = H⁻¹U for all targets in one solve
-    Y.setZero(np_, nk_ * T);
+    // U_t has z's row in each class block; V = H⁻¹U for all targets in one product
+    G.setZero(np_, nk_ * T);
     for (idx t = 0; t < T; ++t) {
       st[t] = AddState{};
       st[t].x = row(zs[t]);
       st[t].label = p_.label[zs[t]];
-      for (idx a = 0; a < nk_; ++a) Y.block(a * q_, t * nk_ + a, q_, 1) = st[t].x;
+      for (idx a = 0; a < nk_; ++a) G.block(a * q_, t * nk_ + a, q_, 1) = st[t].x;
     }
-    base.solve_in_place(Y);
+    base.solve_many(G, Y);
     Theta = base.theta.replicate(1, T);
     G.resize(np_, T);
     VectorXd rr;
@@ -749,11 +770,11 @@ class Engine {
         active.push_back(t);
       }
       if (active.empty()) break;
-      // chord steps f = −P⁻¹∇F for the active targets (one multi-right-hand-side solve)
+      // chord steps f = −P⁻¹∇F for the active targets (one matrix product)
       const idx A = idx(active.size());
-      Y.resize(np_, A);
-      for (idx j = 0; j < A; ++j) Y.col(j) = G.col(active[j]);
-      base.solve_in_place(Y);
+      G_act.resize(np_, A);
+      for (idx j = 0; j < A; ++j) G_act.col(j) = G.col(active[j]);
+      base.solve_many(G_act, Y);
       std::vector<idx> moving;
       for (idx j = 0; j < A; ++j) {
         const idx t = active[j];
@@ -997,6 +1018,8 @@ void run_task(const Engine& eng, const Problem& p, Work& w, const i64* d0, idx k
       w.batch_pos.push_back(i);
     }
   w.handled.assign(targets.size(), 0);
+  // least squares: one solve per target; logistic: about three chord steps per target
+  if (!w.batch_z.empty()) base.prepare_solves(idx(w.batch_z.size()) * (ls ? 1 : 3) * eng.nk());
   if (ls && !w.batch_z.empty()) {
     eng.ls_add(base, w.batch_z, w.Xt, w.U, w.SU, w.batch_delta, w.batch_ok);
     for (std::size_t j = 0; j < w.batch_pos.size(); ++j) {
