@@ -9,6 +9,14 @@
 //     iterates θ ← θ − P⁻¹ ∇F(θ) with the exact gradient and P the Hessian of D at θ_D plus z's
 //     low-rank term (Woodbury), to the same tolerance: exact, not a one-step estimate (unless
 //     `one_step` is set). The validation loss is evaluated exactly at every solution.
+//   * Stopping: a fit is converged when the estimated distance to the solution (max over
+//     coefficients of |Δθ_j|·rms(x_j)) is below tol — from quadratic convergence for Newton, from
+//     the observed contraction rate for the chord iterations (both with a safety factor of 2).
+//   * Batching: the targets z ∉ D of one base set are solved together — least squares by one
+//     multi-right-hand-side solve, logistic by running their chord iterations side by side — so
+//     every pass over D's rows (and over the validation rows) is a matrix–matrix product. Each
+//     target's result is the one it would get alone (to rounding). Targets whose iteration stalls
+//     are finished one by one, with a full Newton fit as the fallback.
 //
 // Sampling (marginal_sample): for round s and group b a counter-based stream keyed by
 // (seed, s, b) draws k and an ordered uniform sample π of every stratum (class, or the whole pool).
