@@ -528,8 +528,10 @@ def marginal_contributions(
         uniform among stratified k-subsets of the pool without z, for every target). The targets
         of a group share k and most of D: their Δ are positively correlated within a round
         (not across rounds, since the groups are reshuffled). Estimates per point are unaffected;
-        pooled statistics over points see that correlation. ``1`` gives independent draws for
-        every (point, sample) at the cost of one base fit per Δ.
+        pooled statistics over points see that correlation. A group costs one base fit, and its
+        targets are solved together (each pass over D is one matrix product for all of them),
+        so large groups are fast. ``1`` gives independent draws for every (point, sample) at
+        the cost of one base fit per Δ.
     resume : Contributions, optional
         A result of this function on the same data: continue its random streams for
         `n_samples` more rounds (no draw is repeated) with its settings (the arguments that
