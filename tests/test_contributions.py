@@ -101,6 +101,16 @@ def test_logistic_any_width(rng, d):
     assert_allclose(ours, brute_force(est, X, y, Xv, yv, subsets, points), rtol=0, atol=1e-8)
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_logistic_wide_matches_sklearn(rng, n_classes):
+    # ≥ 128 parameters: the base fits keep their Hessian once the Newton steps are small
+    X, y, Xv, yv = classification(rng, n=2500, d=140, m=300, n_classes=n_classes)
+    subsets, points = pairs(rng, len(X), [400, 1500], per_subset=3)
+    ours = pv.evaluate_contributions(X, y, Xv, yv, subsets, points, l2=1.0)
+    est = LogisticRegression(C=1.0, tol=1e-10, solver="newton-cholesky")
+    assert_allclose(ours, brute_force(est, X, y, Xv, yv, subsets, points), rtol=0, atol=1e-8)
+
+
 @pytest.mark.parametrize("model, n_classes", [("ols", 0), ("logistic", 2), ("logistic", 3)])
 def test_batched_targets_equal_targets_alone(rng, model, n_classes):
     # the targets of a base set are solved together (one matrix product per pass over D);

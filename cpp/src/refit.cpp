@@ -27,6 +27,8 @@ constexpr double kRcondMin = 1e-12;   // equilibrated Gram / Hessian: below this
 constexpr double kWoodburyRcond = 1e-10;
 constexpr double kNullFix = 1.0;      // multinomial: γ/2 (Σ_a θ_ja)² pins the softmax null space
 constexpr idx kInitRows = 1024;       // rows of the pool fit that warm-starts every base fit
+constexpr idx kLazyHessian = 128;     // base fits with at least this many parameters reuse Hessians
+constexpr double kReuseStep = 0.05;   // ... once the Newton steps are below this (step_norm)
 
 // ---------------------------------------------------------------------------------------------
 // Counter-based random streams: xoshiro256** seeded by a SplitMix64 hash of (seed, a, b).
@@ -574,31 +576,52 @@ class Engine {
 
   // Damped Newton on the gathered subset, from f.theta (or zero when empty). On return f holds
   // θ, the factorized Hessian at the last Newton point and the residual gradient.
+  // Damped Newton on the gathered subset, from f.theta (or the engine's start). With many
+  // parameters (np ≥ kLazyHessian) a Hessian costs tens of gradient passes, so once the steps
+  // are small the factorization is kept and the iteration continues as a chord iteration
+  // (linear convergence at a rate ~ the distance travelled since), refreshed when it contracts
+  // poorly. On return f holds θ, the factorized Hessian at (or, below kLazyHessian, one Newton
+  // step before) the solution, and the residual gradient.
   void fit_logistic(Fit& f, MatrixXd& E, bool warm) const {
     if (!count_classes(f)) {
       f.status = kMissingClass;
       return;
     }
     if (!warm || f.theta.size() != np_) f.theta = theta_init_;
+    const bool lazy = np_ >= kLazyHessian;
     VectorXd G, Gt, step, th;
     double F = data_grad(f, f.theta, G, E) + add_penalty(f.theta, G);
-    bool have_h = false;
-    double prev_full = 0;  // size of the previous step if it was a full Newton step
+    bool have_h = false, last_newton = false;  // last_newton: the factorization is one step old
+    double prev_step = 0;  // size of the previous step if it was a full step, else 0
+    double rate = 0;       // chord phase: largest observed contraction of the steps
+    auto finish = [&]() {
+      if (lazy && !last_newton) {  // the targets' iterations want the Hessian at the solution
+        factor(f, hessian(f, f.theta));
+        if (f.status != kOk) return;
+      }
+      f.gres = G;
+      f.objective = F;
+      if (p_.l2 == 0 && separated(f, nullptr, f.theta)) f.status = kNotConverged;
+    };
     for (int it = 0; it < p_.max_iter; ++it) {
       if (converged(G, f.n)) {
         if (!have_h) {
           factor(f, hessian(f, f.theta));
           if (f.status != kOk) return;
+          last_newton = true;
         }
-        f.gres = G;
-        f.objective = F;
-        if (p_.l2 == 0 && separated(f, nullptr, f.theta)) f.status = kNotConverged;
-        return;
+        return finish();
       }
       f.status = kOk;
-      factor(f, hessian(f, f.theta));
-      if (f.status != kOk) return;
-      have_h = true;
+      const bool refresh = !have_h || !lazy || prev_step == 0 || prev_step > kReuseStep ||
+                           (!last_newton && 2.0 * rate > 0.5);
+      if (refresh) {
+        factor(f, hessian(f, f.theta));
+        if (f.status != kOk) return;
+        have_h = true;
+        rate = 0;
+      }
+      const bool newton = refresh;
       step = -f.solve(G);
       const double slope = G.dot(step);
       double t = 1.0, Ft = 0;
@@ -613,18 +636,22 @@ class Engine {
       f.theta = th;
       F = Ft;
       G = Gt;
-      // Converged when the full step was below tol, or when quadratic convergence (next step ≈
-      // C·|step|², C from the last two full steps, times 2 for safety) puts θ within tol.
+      // Converged when the full step was below tol, or when the predicted distance to the
+      // solution is: Newton, next step ≈ C·|step|² (C from the last two full steps); chord,
+      // ρ/(1 − ρ)·|step| with ρ the observed contraction — both times 2 for safety.
       const double sn = t == 1.0 ? step_norm(step) : std::numeric_limits<double>::infinity();
-      const bool quadratic = prev_full > 0 && sn < 0.5 * prev_full &&
-                             2.0 * (sn / (prev_full * prev_full)) * sn * sn <= p_.tol;
-      prev_full = t == 1.0 ? sn : 0.0;
-      if (sn <= p_.tol || quadratic) {
-        f.gres = G;
-        f.objective = F;
-        if (p_.l2 == 0 && separated(f, nullptr, f.theta)) f.status = kNotConverged;
-        return;
+      bool done = sn <= p_.tol;
+      if (newton) {
+        done |= prev_step > 0 && sn < 0.5 * prev_step &&
+                2.0 * (sn / (prev_step * prev_step)) * sn * sn <= p_.tol;
+      } else if (prev_step > 0 && t == 1.0) {
+        rate = std::max(rate, sn / prev_step);
+        const double r = 2.0 * rate;
+        done |= r < 0.5 && sn * r / (1.0 - r) <= p_.tol;
       }
+      last_newton = newton;
+      prev_step = t == 1.0 ? sn : 0.0;
+      if (done) return finish();
     }
     f.status = kNotConverged;
   }
