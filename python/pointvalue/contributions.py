@@ -541,7 +541,7 @@ def marginal_contributions(
         Stopping rule of every fit (D and each D ∪ {z}): θ is within ``tol`` per unit-rms
         feature of the solution, ``|θ_j − θ*_j| · rms(x_j) ≤ tol``, as estimated from the last
         steps (Newton: quadratic convergence, chord iterations: the observed linear rate, with a
-        safety factor of 2). Δ then agrees with converged brute-force refits to ~1e-11 (tests:
+        safety factor of 2). Δ then agrees with converged brute-force refits to ~1e-10 (tests:
         1e-8 absolute up to k = 5000).
     max_iter : int, default 100
         Newton / chord iteration limit per fit.
