@@ -101,7 +101,6 @@ inline double sum_softplus(const Arr& e) {
   return e.max(0.0).sum() + sum_log_1to2((1.0 + (-e.abs()).exp()).eval());
 }
 
-inline double softplus(double t) { return std::max(t, 0.0) + std::log1p(std::exp(-std::abs(t))); }
 inline double sigmoid(double t) {
   if (t >= 0) return 1.0 / (1.0 + std::exp(-t));
   const double e = std::exp(t);
