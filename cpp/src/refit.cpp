@@ -573,8 +573,6 @@ class Engine {
     return true;
   }
 
-  // Damped Newton on the gathered subset, from f.theta (or zero when empty). On return f holds
-  // θ, the factorized Hessian at the last Newton point and the residual gradient.
   // Damped Newton on the gathered subset, from f.theta (or the engine's start). With many
   // parameters (np ≥ kLazyHessian) a Hessian costs tens of gradient passes, so once the steps
   // are small the factorization is kept and the iteration continues as a chord iteration
@@ -785,7 +783,7 @@ class Engine {
         if (s.state != 0) continue;
         if (!p_.one_step) {
           if (converged(G.col(t), nS)) {
-            finish(base, zs[t], Theta.col(t), s, status[t]);
+            finish_target(base, zs[t], Theta.col(t), s, status[t]);
             continue;
           }
           if (s.chord.stalled(G.col(t))) {
@@ -814,7 +812,7 @@ class Engine {
         }
         if (s.chord.accept(step_norm(f), p_.tol)) {
           Theta.col(t) += f;
-          finish(base, zs[t], Theta.col(t), s, status[t]);
+          finish_target(base, zs[t], Theta.col(t), s, status[t]);
           continue;
         }
         s.chord.advance(Theta.col(t), f);
@@ -851,15 +849,15 @@ class Engine {
     return r;
   }
 
-  void finish(const Fit& base, i64 z, const Eigen::Ref<const VectorXd>& theta, AddState& s,
-              std::int32_t& status) const {
+  // A converged target: unpenalized fits must not separate D0 + z (the MLE would not exist).
+  void finish_target(const Fit& base, i64 z, const Eigen::Ref<const VectorXd>& theta,
+                     AddState& s, std::int32_t& status) const {
     s.state = 1;
     if (p_.l2 == 0) {
       const std::vector<Mod> mods{Mod{z, +1.0}};
       if (separated(base, &mods, theta)) status = kNotConverged;
     }
   }
-
 
   // Solve S = D0 + mods (logistic) from `start` (a fitted set S' with S = S' ± `extra`): chord
   // iterations θ ← θ − P⁻¹∇F_S(θ) with P = H_{D0}(θ_{D0}) + Σ ± W_i x̃_i x̃_iᵀ (Woodbury).
@@ -1014,6 +1012,38 @@ struct Work {
   std::vector<i64> d0, counts, extras;
 };
 
+// The targets outside D0 of a least-squares task, all at once (w.batch_*).
+void solve_batch_least_squares(const Engine& eng, Work& w, std::vector<Target>& targets) {
+  eng.ls_add(w.base, w.batch_z, w.Xt, w.U, w.SU, w.batch_delta, w.batch_ok);
+  for (std::size_t j = 0; j < w.batch_pos.size(); ++j) {
+    const Target& t = targets[w.batch_pos[j]];
+    *t.status = w.batch_ok[j] ? kOk : kSingular;
+    *t.delta = w.batch_ok[j] ? w.batch_delta[j] : std::numeric_limits<double>::quiet_NaN();
+    w.handled[w.batch_pos[j]] = 1;
+  }
+}
+
+// The targets outside D0 of a logistic task, iterated together; their validation losses in one
+// product. Targets whose iteration stalled stay unhandled (solved one by one by the caller).
+void solve_batch_logistic(const Engine& eng, Work& w, double L0, std::vector<Target>& targets) {
+  eng.logistic_add(w.base, w.batch_z, w.add_state, w.Theta, w.G, w.U, w.E, w.batch_status);
+  std::vector<std::size_t> done;
+  for (std::size_t j = 0; j < w.batch_pos.size(); ++j)
+    if (w.add_state[j].state == 1) done.push_back(j);
+  if (done.empty()) return;
+  w.Th_done.resize(eng.np(), idx(done.size()));
+  for (std::size_t i = 0; i < done.size(); ++i) w.Th_done.col(idx(i)) = w.Theta.col(idx(done[i]));
+  w.losses.resize(done.size());
+  eng.val_losses(w.Th_done, w.E, w.losses.data());
+  for (std::size_t i = 0; i < done.size(); ++i) {
+    const std::size_t j = done[i];
+    const Target& t = targets[w.batch_pos[j]];
+    *t.status = w.batch_status[j];
+    *t.delta = w.batch_status[j] == kOk ? L0 - w.losses[i] : std::numeric_limits<double>::quiet_NaN();
+    w.handled[w.batch_pos[j]] = 1;
+  }
+}
+
 void run_task(const Engine& eng, const Problem& p, Work& w, const i64* d0, idx k,
               std::vector<Target>& targets) {
   Fit& base = w.base;
@@ -1044,38 +1074,18 @@ void run_task(const Engine& eng, const Problem& p, Work& w, const i64* d0, idx k
       w.batch_pos.push_back(i);
     }
   w.handled.assign(targets.size(), 0);
-  // least squares: one solve per target; logistic: about three chord steps per target
-  if (!w.batch_z.empty()) base.prepare_solves(idx(w.batch_z.size()) * (ls ? 1 : 3) * eng.nk());
-  if (ls && !w.batch_z.empty()) {
-    eng.ls_add(base, w.batch_z, w.Xt, w.U, w.SU, w.batch_delta, w.batch_ok);
-    for (std::size_t j = 0; j < w.batch_pos.size(); ++j) {
-      const Target& t = targets[w.batch_pos[j]];
-      *t.status = w.batch_ok[j] ? kOk : kSingular;
-      *t.delta = w.batch_ok[j] ? w.batch_delta[j] : std::numeric_limits<double>::quiet_NaN();
-      w.handled[w.batch_pos[j]] = 1;
-    }
-  } else if (!w.batch_z.empty()) {
-    eng.logistic_add(base, w.batch_z, w.add_state, w.Theta, w.G, w.U, w.E, w.batch_status);
-    std::vector<std::size_t> done;
-    for (std::size_t j = 0; j < w.batch_pos.size(); ++j)
-      if (w.add_state[j].state == 1) done.push_back(j);
-    w.Th_done.resize(eng.np(), idx(done.size()));
-    for (std::size_t i = 0; i < done.size(); ++i) w.Th_done.col(idx(i)) = w.Theta.col(idx(done[i]));
-    w.losses.resize(done.size());
-    if (!done.empty()) eng.val_losses(w.Th_done, w.E, w.losses.data());
-    for (std::size_t i = 0; i < done.size(); ++i) {
-      const std::size_t j = done[i];
-      const Target& t = targets[w.batch_pos[j]];
-      const bool ok = w.batch_status[j] == kOk;
-      *t.status = w.batch_status[j];
-      *t.delta = ok ? L0 - w.losses[i] : std::numeric_limits<double>::quiet_NaN();
-      w.handled[w.batch_pos[j]] = 1;
+  if (!w.batch_z.empty()) {
+    // least squares: one solve per target; logistic: about three chord steps per target
+    base.prepare_solves(idx(w.batch_z.size()) * (ls ? 1 : 3) * eng.nk());
+    if (ls) {
+      solve_batch_least_squares(eng, w, targets);
+    } else {
+      solve_batch_logistic(eng, w, L0, targets);
     }
   }
 
   w.plus_key.clear();
   std::vector<Mod> mods;
-  const std::vector<Mod> none;
   VectorXd theta, gres, delta, delta1;
   for (std::size_t i = 0; i < targets.size(); ++i) {
     if (w.handled[i]) continue;
