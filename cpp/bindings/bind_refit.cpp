@@ -28,7 +28,7 @@ void check_range(const ci64& a, i64 lo, i64 hi, const char* name) {
 // Arrays of the problem, kept alive for the duration of a call.
 struct ProblemArrays {
   py::array X, Xv;
-  std::optional<cf64> y, yv, scale;
+  std::optional<cf64> y, yv;
   std::optional<ci64> label, label_v;
   Problem p;
 };
@@ -36,8 +36,8 @@ struct ProblemArrays {
 ProblemArrays make_problem(py::array X, std::optional<cf64> y, std::optional<ci64> label,
                            py::array Xv, std::optional<cf64> yv, std::optional<ci64> label_v,
                            int n_classes, int model, int metric, double l2, double tol,
-                           int max_iter, bool one_step, std::optional<cf64> scale) {
-  ProblemArrays a{X, Xv, y, yv, scale, label, label_v, Problem{}};
+                           int max_iter, bool one_step) {
+  ProblemArrays a{X, Xv, y, yv, label, label_v, Problem{}};
   Problem& p = a.p;
   p.X = matrix_view(X, "X");
   p.Xv = matrix_view(Xv, "X_val");
@@ -69,10 +69,6 @@ ProblemArrays make_problem(py::array X, std::optional<cf64> y, std::optional<ci6
     p.label = label->data();
     p.label_v = label_v->data();
     p.n_classes = n_classes;
-  }
-  if (scale) {
-    check_len(*scale, p.X.cols, "scale");
-    p.scale = scale->data();
   }
   return a;
 }
@@ -116,10 +112,10 @@ SamplerArrays make_sampler(ci64 stratum, ci64 strata_ptr, ci64 strata_idx, bool 
 py::tuple evaluate_py(py::array X, std::optional<cf64> y, std::optional<ci64> label, py::array Xv,
                       std::optional<cf64> yv, std::optional<ci64> label_v, int n_classes,
                       int model, int metric, double l2, double tol, int max_iter, bool one_step,
-                      std::optional<cf64> scale, ci64 sub_ptr, ci64 sub_idx, ci64 tgt_ptr,
-                      ci64 tgt_idx, int n_threads) {
+                      ci64 sub_ptr, ci64 sub_idx, ci64 tgt_ptr, ci64 tgt_idx,
+                      int n_threads) {
   auto pa = make_problem(X, y, label, Xv, yv, label_v, n_classes, model, metric, l2, tol,
-                         max_iter, one_step, scale);
+                         max_iter, one_step);
   const i64 n = pa.p.X.rows;
   if (sub_ptr.ndim() != 1 || sub_ptr.shape(0) < 1 || tgt_ptr.ndim() != 1 ||
       tgt_ptr.shape(0) != sub_ptr.shape(0))
@@ -147,11 +143,11 @@ py::tuple evaluate_py(py::array X, std::optional<cf64> y, std::optional<ci64> la
 py::tuple sample_py(py::array X, std::optional<cf64> y, std::optional<ci64> label, py::array Xv,
                     std::optional<cf64> yv, std::optional<ci64> label_v, int n_classes, int model,
                     int metric, double l2, double tol, int max_iter, bool one_step,
-                    std::optional<cf64> scale, ci64 stratum, ci64 strata_ptr, ci64 strata_idx,
+                    ci64 stratum, ci64 strata_ptr, ci64 strata_idx,
                     bool balanced, ci64 k_values, cf64 k_cdf, std::uint64_t seed, ci64 points,
                     i64 group, i64 r0, i64 r1, int n_threads) {
   auto pa = make_problem(X, y, label, Xv, yv, label_v, n_classes, model, metric, l2, tol,
-                         max_iter, one_step, scale);
+                         max_iter, one_step);
   const i64 n = pa.p.X.rows;
   auto sa = make_sampler(stratum, strata_ptr, strata_idx, balanced, k_values, k_cdf, seed, n);
   if (points.ndim() != 1 || points.shape(0) < 1) throw py::value_error("points must be 1-D, non-empty");
@@ -223,13 +219,13 @@ void bind_refit(py::module_& m) {
   m.def("refit_evaluate", &evaluate_py, py::arg("X"), py::arg("y"), py::arg("label"),
         py::arg("X_val"), py::arg("y_val"), py::arg("label_val"), py::arg("n_classes"),
         py::arg("model"), py::arg("metric"), py::arg("l2"), py::arg("tol"), py::arg("max_iter"),
-        py::arg("one_step"), py::arg("scale"), py::arg("sub_ptr"), py::arg("sub_idx"),
+        py::arg("one_step"), py::arg("sub_ptr"), py::arg("sub_idx"),
         py::arg("tgt_ptr"), py::arg("tgt_idx"), py::arg("n_threads"),
         "Δ(z, D) for caller-given subsets (CSR) and targets: (delta, status).");
   m.def("refit_sample", &sample_py, py::arg("X"), py::arg("y"), py::arg("label"),
         py::arg("X_val"), py::arg("y_val"), py::arg("label_val"), py::arg("n_classes"),
         py::arg("model"), py::arg("metric"), py::arg("l2"), py::arg("tol"), py::arg("max_iter"),
-        py::arg("one_step"), py::arg("scale"), py::arg("stratum"), py::arg("strata_ptr"),
+        py::arg("one_step"), py::arg("stratum"), py::arg("strata_ptr"),
         py::arg("strata_idx"), py::arg("balanced"), py::arg("k_values"), py::arg("k_cdf"),
         py::arg("seed"), py::arg("points"), py::arg("group"), py::arg("r0"), py::arg("r1"),
         py::arg("n_threads"),

@@ -101,6 +101,12 @@ inline double sum_softplus(const Arr& e) {
   return e.max(0.0).sum() + sum_log_1to2((1.0 + (-e.abs()).exp()).eval());
 }
 
+// σ(e) elementwise (vectorized; exp(−e) overflows to inf for e ≪ 0, giving exactly 0).
+template <class Arr>
+inline auto sigmoid_array(const Arr& e) {
+  return (1.0 + (-e).exp()).inverse();
+}
+
 inline double sigmoid(double t) {
   if (t >= 0) return 1.0 / (1.0 + std::exp(-t));
   const double e = std::exp(t);
@@ -235,9 +241,7 @@ class Engine {
     nk_ = (p.model == Model::Logistic && p.n_classes > 2) ? p.n_classes : 1;
     np_ = q_ * nk_;
     scale_ = VectorXd::Ones(q_);
-    if (p.scale) {
-      for (idx j = 0; j < d_; ++j) scale_[j] = p.scale[j] > 0 ? p.scale[j] : 1.0;
-    } else if (p.model == Model::Logistic) {  // the pool's column rms (least squares needs none)
+    if (p.model == Model::Logistic) {  // the pool's column rms (least squares needs none)
       visit_matrix(p.X, [&](const auto& M) {
         const VectorXd rms = (M.colwise().squaredNorm().transpose() / double(p.X.rows)).cwiseSqrt();
         for (idx j = 0; j < d_; ++j) scale_[j] = rms[j] > 0 ? rms[j] : 1.0;
@@ -402,7 +406,7 @@ class Engine {
         auto e = E.col(0).array();
         const auto y = f.ylab.segment(r0, len).array();
         if (want_f) F += sum_softplus(e) - (y * e).sum();
-        e = (1.0 + (-e).exp()).inverse() - y;
+        e = sigmoid_array(e) - y;
       } else {
         const Eigen::ArrayXd mx = E.rowwise().maxCoeff().array();
         if (want_f)
@@ -465,7 +469,7 @@ class Engine {
     Eigen::Map<const MatrixXd> Th(theta.data(), q_, nk_);
     MatrixXd H = MatrixXd::Zero(np_, np_);
     if (nk_ == 1) {
-      const Eigen::ArrayXd pr = (1.0 + (-(X * Th.col(0)).array()).exp()).inverse();
+      const Eigen::ArrayXd pr = sigmoid_array((X * Th.col(0)).array());
       const VectorXd w = (pr * (1.0 - pr)).sqrt().matrix();
       RowMatrixXd Y = RowMatrixXd::Zero(n, padded_width(q_));
       Y.leftCols(q_) = w.asDiagonal() * X;
@@ -710,7 +714,7 @@ class Engine {
       const auto Xb = f.Xs.middleRows(r0, len);
       E.noalias() = Xb * Th;
       if (nk_ == 1) {
-        E.array() = (1.0 + (-E.array()).exp()).inverse();
+        E.array() = sigmoid_array(E.array());
         E.colwise() -= f.ylab.segment(r0, len);
       } else {
         for (idx t = 0; t < T; ++t) {

@@ -319,7 +319,6 @@ def _kernel_args(data, model, metric, l2, approx, tol, max_iter):
         label_val=data.label_val, n_classes=data.n_classes,
         model=0 if model in ("ols", "ridge") else 1, metric=1 if metric == "accuracy" else 0,
         l2=l2, tol=float(tol), max_iter=int(max_iter), one_step=approx == "one_step",
-        scale=None,  # the kernel uses the pool's column rms
     )
 
 

@@ -58,10 +58,9 @@ struct Problem {
   Model model = Model::LeastSquares;
   Metric metric = Metric::Loss;
   double l2 = 0.0;
-  double tol = 1e-10;               // converged when θ is within tol/scale_j of the solution
+  double tol = 1e-10;               // converged when θ is within tol/rms(x_j) of the solution
   int max_iter = 100;
   bool one_step = false;            // logistic: one preconditioned step per target (approximate)
-  const double* scale = nullptr;    // d column scales for the tolerance (null → the pool rms)
 };
 
 struct Sampler {
