@@ -233,7 +233,7 @@ def _plan(y, points, k_values, seed, group, rounds, stratified=True):
         ptr = np.array([0, len(y)], dtype=np.int64)
         stratum = np.zeros(len(y), dtype=np.int64)
     cdf = np.arange(1, len(k_values) + 1) / len(k_values)
-    plan = _core.refit_plan(stratum, ptr, order, False, np.asarray(k_values, dtype=np.int64), cdf, seed,
+    plan = _core.refit.draw_plan(stratum, ptr, order, False, np.asarray(k_values, dtype=np.int64), cdf, seed,
                             np.asarray(points, dtype=np.int64), group, 0, rounds)
     return plan, label, ptr
 
@@ -257,7 +257,7 @@ def test_draws_are_uniform_stratified_subsets_without_z(rng):
     y = np.array([0] * 16 + [1] * 8)
     points = np.array([0, 5, 17, 20])
     plan, label, ptr = _plan(y, points, [6], seed=3, group=4, rounds=3000)
-    counts = _core.refit_stratum_counts(ptr, False, 6)
+    counts = _core.refit.stratum_counts(ptr, False, 6)
     assert_array_equal(counts, [4, 2])  # one per class, then 4 split 16:8 → 4 + 2 (largest remainder)
     incl = np.zeros((len(points), n))
     for j, (z, k, D) in enumerate(_subsets_of(plan, points, 2, label)):

@@ -137,11 +137,11 @@ def test_kernel_guards_its_own_preconditions():
     from pointvalue import _core
 
     with pytest.raises(ValueError, match="non-negative"):
-        _core.inclusion_probabilities(np.array([1.0, -2.0]), 1.0, 0.0)
+        _core.sampling.inclusion_probabilities(np.array([1.0, -2.0]), 1.0, 0.0)
     with pytest.raises(TypeError):
-        _core.inclusion_probabilities(np.array([1, 2]), 1.0, 0.0)
+        _core.sampling.inclusion_probabilities(np.array([1, 2]), 1.0, 0.0)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        _core.poisson_sample(np.array([0.5, 1.5]), 1, 0)
+        _core.sampling.poisson_sample(np.array([0.5, 1.5]), 1, 0)
 
 
 # --- Poisson sampling --------------------------------------------------------------------------

@@ -1,13 +1,27 @@
-"""The hand-written stubs of the compiled module must match it (mypy's stubtest)."""
+"""The hand-written stubs of the compiled module must match it (mypy's stubtest).
 
+``pointvalue._core`` is a package: the extension's top level is stubbed in ``__init__.pyi`` and
+each kernel family's submodule in ``<family>.pyi``.
+"""
+
+import ast
 import subprocess
 import sys
+import types
+from pathlib import Path
 
 import pytest
+
+from pointvalue import _core
+
+STUB_DIR = Path(_core.__file__).parent
+FAMILIES = sorted(n for n, v in vars(_core).items() if isinstance(v, types.ModuleType)
+                  and not n.startswith("_"))
 
 
 def test_core_stubs_match_the_compiled_module():
     pytest.importorskip("mypy")
+    # stubtest walks the package's stub files, so every family submodule is checked too
     result = subprocess.run(
         [sys.executable, "-m", "mypy.stubtest", "pointvalue._core"],
         capture_output=True,
@@ -15,6 +29,7 @@ def test_core_stubs_match_the_compiled_module():
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    assert f"in {len(FAMILIES) + 2} modules" in result.stdout  # _core, its families, _loader
 
 
 def test_config_reports_the_build():
@@ -26,15 +41,29 @@ def test_config_reports_the_build():
     assert cfg["eigen"].startswith("3.4")
 
 
-def test_every_compiled_name_has_a_stub():
+def _declared(stub_file: Path) -> set[str]:
+    stub = ast.parse(stub_file.read_text())
+    names = {n.name for n in stub.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    names |= {n.target.id for n in stub.body if isinstance(n, ast.AnnAssign)}
+    names |= {a.asname or a.name for n in stub.body if isinstance(n, ast.ImportFrom)
+              and n.level == 1 for a in n.names}
+    return names
+
+
+def _public(module: types.ModuleType) -> set[str]:
+    return {n for n in dir(module) if not n.startswith("_")}
+
+
+def test_every_family_is_a_registered_submodule():
+    assert FAMILIES, "the extension has no family submodules"
+    for family in FAMILIES:
+        assert sys.modules[f"pointvalue._core.{family}"] is getattr(_core, family)
+        assert (STUB_DIR / f"{family}.pyi").is_file(), f"no stub for _core.{family}"
+
+
+@pytest.mark.parametrize("module", [None, *FAMILIES])
+def test_every_compiled_name_has_a_stub(module):
     """stubtest skips names the stub lacks (they look imported), so check completeness here."""
-    import ast
-    from pathlib import Path
-
-    from pointvalue import _core
-
-    stub = ast.parse((Path(_core.__file__).with_suffix(".pyi")).read_text())
-    declared = {n.name for n in stub.body if isinstance(n, ast.FunctionDef)}
-    declared |= {n.target.id for n in stub.body if isinstance(n, ast.AnnAssign)}
-    public = {n for n in dir(_core) if not n.startswith("_")}
-    assert public - declared == set()
+    runtime = _core if module is None else getattr(_core, module)
+    stub = STUB_DIR / ("__init__.pyi" if module is None else f"{module}.pyi")
+    assert _public(runtime) - _declared(stub) == set()

@@ -7,13 +7,16 @@ would go untested on a modern machine; here each built and runnable variant is s
 
 import importlib
 import importlib.util
+import sys
+import types
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
 import pointvalue as pv
-from pointvalue import _core, _loader
+from pointvalue import _core
+from pointvalue._core import _loader
 
 VARIANTS = ["baseline", "x86_64_v3", "x86_64_v4"]
 
@@ -40,7 +43,7 @@ def results():
     c = pv.marginal_contributions(Xp, y[:2800], Xv, y[2800:], points=np.arange(40), n_samples=3,
                                   sizes=(50, 400), random_state=3, progress=False)
     out["sampled_k"], out["sampled_delta"] = c.k, c.delta
-    out["finite"] = np.array([_core.all_finite(X), _core.all_finite(np.where(X > 3, np.inf, X))])
+    out["finite"] = np.array([_core.checks.all_finite(X), _core.checks.all_finite(np.where(X > 3, np.inf, X))])
     return out
 
 
@@ -55,7 +58,9 @@ def test_variant_matches_default(name, monkeypatch):
     for key, value in vars(module).items():
         if not key.startswith("__"):
             monkeypatch.setattr(_core, key, value)
-    assert _core.isa_variant == module.isa_variant
+            if isinstance(value, types.ModuleType):  # the family submodules
+                monkeypatch.setitem(sys.modules, f"pointvalue._core.{key}", value)
+    assert _core.config.isa_variant == module.config.isa_variant
     out = results()
     for key in ref:
         # the same algorithms; FMA contraction and vector widths move the last bits only

@@ -15,7 +15,8 @@ static bool all_finite_py(const py::array_t<T, 0>& a) {
   return checks::all_finite(p, n);
 }
 
-void bind_checks(py::module_& m) {
+void bind_checks(py::module_& parent) {
+  auto m = parent.def_submodule("checks", "Input checks at memory speed.");
   const char* doc = "True if a contiguous float32/float64 array holds no NaN or infinite value.";
   m.def("all_finite", &all_finite_py<double>, py::arg("a").noconvert(), doc);
   m.def("all_finite", &all_finite_py<float>, py::arg("a").noconvert(), doc);

@@ -36,7 +36,8 @@ static std::string simd_instruction_sets() {
   return s.empty() ? "none" : s;
 }
 
-void bind_config(py::module_& m) {
+void bind_config(py::module_& parent) {
+  auto m = parent.def_submodule("config", "How this extension module was built.");
   m.attr("isa_variant") = PV_ISA_VARIANT;
   m.attr("has_openmp") = have_openmp();
   m.attr("eigen_version") = std::to_string(EIGEN_WORLD_VERSION) + "." +

@@ -28,13 +28,29 @@ void fwht_rows(py::array a, double scale) {
 
 }  // namespace
 
-void bind_fwht(py::module_& m) {
-  const char* vec_doc = "In-place FWHT of each row of a C-contiguous (count, n) array, times scale.";
-  const char* row_doc = "In-place FWHT along axis 0 of a C-contiguous (n, width) array, times scale.";
-  m.def("fwht_vectors_f64", &fwht_vectors<double>, py::arg("a"), py::arg("scale") = 1.0, vec_doc);
-  m.def("fwht_vectors_f32", &fwht_vectors<float>, py::arg("a"), py::arg("scale") = 1.0, vec_doc);
-  m.def("fwht_rows_f64", &fwht_rows<double>, py::arg("a"), py::arg("scale") = 1.0, row_doc);
-  m.def("fwht_rows_f32", &fwht_rows<float>, py::arg("a"), py::arg("scale") = 1.0, row_doc);
+// The dtype picks the kernel: float64 or float32 (anything else is refused, never copied, since
+// the transform is in place).
+template <template <class> class Kernel>
+void dispatch(py::array a, double scale) {
+  if (py::isinstance<py::array_t<float>>(a)) return Kernel<float>::run(a, scale);
+  Kernel<double>::run(a, scale);
+}
+
+template <class T>
+struct Vectors {
+  static void run(py::array a, double scale) { fwht_vectors<T>(a, scale); }
+};
+template <class T>
+struct Rows {
+  static void run(py::array a, double scale) { fwht_rows<T>(a, scale); }
+};
+
+void bind_fwht(py::module_& parent) {
+  auto m = parent.def_submodule("fwht", "Fast Walsh–Hadamard transforms.");
+  m.def("fwht_contiguous", &dispatch<Vectors>, py::arg("a"), py::arg("scale") = 1.0,
+        "In-place FWHT of each row of a C-contiguous (count, n) float32/float64 array, times scale.");
+  m.def("fwht_interleaved", &dispatch<Rows>, py::arg("a"), py::arg("scale") = 1.0,
+        "In-place FWHT along axis 0 of a C-contiguous (n, width) float32/float64 array, times scale.");
 }
 
 }  // namespace pointvalue::bindings

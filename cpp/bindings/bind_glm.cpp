@@ -140,14 +140,15 @@ py::tuple influence_py(py::array X, py::array y, py::array coef, std::optional<p
 
 }  // namespace
 
-void bind_glm(py::module_& m) {
+void bind_glm(py::module_& parent) {
+  auto m = parent.def_submodule("glm", "Weighted GLM solvers and influence scores.");
   m.def("fit_glm", &fit_glm_py, py::arg("X"), py::arg("y"), py::arg("w"), py::arg("model"),
         py::arg("l2"), py::arg("tau"), py::arg("fit_intercept"), py::arg("tol"),
         py::arg("max_iter"), "Weighted GLM / quantile fit: a dict of results.");
   m.def("glm_objective", &glm_objective_py, py::arg("X"), py::arg("y"), py::arg("w"),
         py::arg("coef"), py::arg("intercept"), py::arg("model"), py::arg("l2"), py::arg("tau"),
         py::arg("fit_intercept"), "Penalized objective Σ w loss + l2/2 ‖coef‖².");
-  m.def("influence_norms", &influence_py, py::arg("X"), py::arg("y"), py::arg("coef"),
+  m.def("influence_scores", &influence_py, py::arg("X"), py::arg("y"), py::arg("coef"),
         py::arg("w"), py::arg("model"), py::arg("target"), py::arg("approx"), py::arg("tau"),
         py::arg("l2"), py::arg("has_intercept"), py::arg("intercept"), py::arg("rank"),
         py::arg("signs"), py::arg("rows"), py::arg("log2N"),

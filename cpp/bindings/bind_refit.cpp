@@ -215,14 +215,15 @@ py::array_t<i64> stratum_counts_py(ci64 strata_ptr, bool balanced, i64 k) {
 
 }  // namespace
 
-void bind_refit(py::module_& m) {
-  m.def("refit_evaluate", &evaluate_py, py::arg("X"), py::arg("y"), py::arg("label"),
+void bind_refit(py::module_& parent) {
+  auto m = parent.def_submodule("refit", "Marginal contributions by incremental refits.");
+  m.def("evaluate_contributions", &evaluate_py, py::arg("X"), py::arg("y"), py::arg("label"),
         py::arg("X_val"), py::arg("y_val"), py::arg("label_val"), py::arg("n_classes"),
         py::arg("model"), py::arg("metric"), py::arg("l2"), py::arg("tol"), py::arg("max_iter"),
         py::arg("one_step"), py::arg("sub_ptr"), py::arg("sub_idx"),
         py::arg("tgt_ptr"), py::arg("tgt_idx"), py::arg("n_threads"),
         "Δ(z, D) for caller-given subsets (CSR) and targets: (delta, status).");
-  m.def("refit_sample", &sample_py, py::arg("X"), py::arg("y"), py::arg("label"),
+  m.def("marginal_contributions", &sample_py, py::arg("X"), py::arg("y"), py::arg("label"),
         py::arg("X_val"), py::arg("y_val"), py::arg("label_val"), py::arg("n_classes"),
         py::arg("model"), py::arg("metric"), py::arg("l2"), py::arg("tol"), py::arg("max_iter"),
         py::arg("one_step"), py::arg("stratum"), py::arg("strata_ptr"),
@@ -230,11 +231,11 @@ void bind_refit(py::module_& m) {
         py::arg("seed"), py::arg("points"), py::arg("group"), py::arg("r0"), py::arg("r1"),
         py::arg("n_threads"),
         "Sampled Δ for rounds [r0, r1): (k, delta, status), row (s − r0)·m + j for points[j].");
-  m.def("refit_plan", &plan_py, py::arg("stratum"), py::arg("strata_ptr"), py::arg("strata_idx"),
+  m.def("draw_plan", &plan_py, py::arg("stratum"), py::arg("strata_ptr"), py::arg("strata_idx"),
         py::arg("balanced"), py::arg("k_values"), py::arg("k_cdf"), py::arg("seed"),
         py::arg("points"), py::arg("group"), py::arg("r0"), py::arg("r1"),
-        "The draws of refit_sample without evaluating them.");
-  m.def("refit_stratum_counts", &stratum_counts_py, py::arg("strata_ptr"), py::arg("balanced"),
+        "The draws of marginal_contributions without evaluating them.");
+  m.def("stratum_counts", &stratum_counts_py, py::arg("strata_ptr"), py::arg("balanced"),
         py::arg("k"), "Points per stratum of a base set of size k.");
 }
 

@@ -53,7 +53,8 @@ py::array_t<double> stream_uniforms_py(std::uint64_t key, std::uint64_t offset, 
 
 }  // namespace
 
-void bind_sampling(py::module_& m) {
+void bind_sampling(py::module_& parent) {
+  auto m = parent.def_submodule("sampling", "PPS inclusion probabilities and Poisson sampling.");
   m.def("inclusion_probabilities", &inclusion_probabilities_py, py::arg("scores"), py::arg("size"),
         py::arg("min_prob"),
         "Regularized PPS probabilities clamp(λ s, min_prob, 1) summing to size: "

@@ -79,12 +79,13 @@ py::array_t<double> gram_py(py::array X) {
 
 }  // namespace
 
-void bind_sketch(py::module_& m) {
+void bind_sketch(py::module_& parent) {
+  auto m = parent.def_submodule("sketch", "Gram matrices, SRHT and leverage scores.");
   m.def("leverage_exact", &leverage_exact_py, py::arg("X"), py::arg("rcond"),
         "Exact leverage scores of a float64 matrix: (scores, rank, passes).");
   m.def("srht", &srht_py, py::arg("X"), py::arg("signs"), py::arg("rows"), py::arg("log2N"),
         "Subsampled randomized Hadamard transform of the rows of X.");
-  m.def("leverage_sketch", &leverage_sketch_py, py::arg("X"), py::arg("sketch"), py::arg("jl"),
+  m.def("leverage_from_sketch", &leverage_sketch_py, py::arg("X"), py::arg("sketch"), py::arg("jl"),
         py::arg("rcond"), "Leverage scores from an SRHT sketch: (scores, rank).");
   m.def("gram", &gram_py, py::arg("X"), "XᵀX with a thread-count-independent summation order.");
 }

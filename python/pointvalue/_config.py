@@ -10,11 +10,11 @@ __all__ = ["show_config", "config"]
 def config() -> dict:
     """Facts about the loaded kernels: instruction-set variant, SIMD, OpenMP, threads, Eigen."""
     return {
-        "isa_variant": _core.isa_variant,
-        "simd": _core.simd_instruction_sets(),
-        "openmp": bool(_core.has_openmp),
-        "max_threads": int(_core.max_threads()),
-        "eigen": _core.eigen_version,
+        "isa_variant": _core.config.isa_variant,
+        "simd": _core.config.simd_instruction_sets(),
+        "openmp": bool(_core.config.has_openmp),
+        "max_threads": int(_core.config.max_threads()),
+        "eigen": _core.config.eigen_version,
     }
 
 

@@ -79,7 +79,7 @@ def _parallel(n_jobs, jobs, total, progress):
 def sample_sklearn(data, model, metric, pts, group, values, cdf, stratum, sptr, sidx, balanced,
                    seed, r0, n_rounds, n_jobs, progress):
     m = len(pts)
-    plan = _core.refit_plan(stratum, sptr, sidx, balanced, values, cdf, seed, pts, group, r0,
+    plan = _core.refit.draw_plan(stratum, sptr, sidx, balanced, values, cdf, seed, pts, group, r0,
                             r0 + n_rounds)
     n_strata = len(sptr) - 1
     base_ptr, base_idx = plan["base_ptr"], plan["base_idx"]

@@ -53,7 +53,7 @@ def all_finite(arr: np.ndarray) -> bool:
         and arr.dtype.isnative
         and (arr.flags.c_contiguous or arr.flags.f_contiguous)
     ):
-        from ._core import all_finite as _all_finite
+        from ._core.checks import all_finite as _all_finite
 
         return bool(_all_finite(arr))
     if arr.size < 1 << 16:

@@ -306,7 +306,7 @@ def _resolve_model(model, l2, metric, approx):
 
 def _n_threads(n_jobs) -> int:
     if n_jobs is None or n_jobs == -1:
-        return int(_core.max_threads())
+        return int(_core.config.max_threads())
     n_jobs = as_int(n_jobs, "n_jobs")
     if n_jobs == 0 or n_jobs < -1:
         raise ValueError(f"n_jobs must be a positive integer, -1 or None, got {n_jobs}")
@@ -423,7 +423,7 @@ def _check_sizes(values, strata_ptr, balanced, stratified, data):
             f"k={int(values.min())} is smaller than the number of classes ({len(sizes)}): a "
             "stratified subset needs a point of every class"
         )
-    counts = _core.refit_stratum_counts(strata_ptr, balanced, kmax)
+    counts = _core.refit.stratum_counts(strata_ptr, balanced, kmax)
     bad = np.flatnonzero(counts + 1 > sizes)
     if bad.size:
         c = bad[0]
@@ -644,7 +644,7 @@ def _run(data, name, model, l2, metric, approx, tol, max_iter, pts, group, value
     try:
         for a in range(r0, r0 + n_rounds, per_chunk):
             b = min(a + per_chunk, r0 + n_rounds)
-            k, delta, status = _core.refit_sample(
+            k, delta, status = _core.refit.marginal_contributions(
                 **args, stratum=stratum, strata_ptr=sptr, strata_idx=sidx, balanced=balanced,
                 k_values=values, k_cdf=cdf, seed=seed, points=pts, group=group, r0=a, r1=b,
                 n_threads=threads,
@@ -816,7 +816,7 @@ def evaluate_contributions(
     np.cumsum([len(a) for a in sub_arrays], out=sub_ptr[1:])
     tgt_ptr = np.arange(0, tg.size + 1, tg.shape[1], dtype=np.int64)
     args = _kernel_args(data, name, metric, l2, approx, tol, max_iter)
-    delta, status = _core.refit_evaluate(
+    delta, status = _core.refit.evaluate_contributions(
         **args, sub_ptr=sub_ptr, sub_idx=sub_idx, tgt_ptr=tgt_ptr, tgt_idx=tg.ravel(),
         n_threads=_n_threads(n_jobs),
     )

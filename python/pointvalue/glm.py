@@ -289,7 +289,7 @@ def fit_glm(
         raise TypeError(f"fit_intercept must be a bool, got {fit_intercept!r}")
     if model == "quantile" and l2 > 0:
         raise ValueError("l2 > 0 is not supported for model='quantile' (the fit is a linear program)")
-    r = _core.fit_glm(X, y, w, MODELS[model], l2, tau, bool(fit_intercept), tol, max_iter)
+    r = _core.glm.fit_glm(X, y, w, MODELS[model], l2, tau, bool(fit_intercept), tol, max_iter)
     status = r["status"]
     if status == _SEPARABLE:
         raise ValueError(

@@ -187,7 +187,7 @@ def influence_scores(
         rng = check_random_state(random_state)
         signs = rng.choice(np.array([-1.0, 1.0]), size=n)
         rows = np.sort(rng.choice(N, size=sketch_size, replace=False)).astype(np.int64)
-    scores, status, _, _ = _core.influence_norms(
+    scores, status, _, _ = _core.glm.influence_scores(
         X, y, coef, w, MODELS[model], _TARGETS[target], _APPROX[approx], tau, l2, has_b, b,
         rank, signs, rows, log2N)
     if status != 0 or not np.isfinite(scores).all():

@@ -86,7 +86,7 @@ def leverage_scores(
     elif not (np.isfinite(rcond) and 0 <= rcond < 1):
         raise ValueError(f"rcond must be in [0, 1), got {rcond!r}")
     if method == "exact":
-        scores, rank, _ = _core.leverage_exact(X, float(rcond))
+        scores, rank, _ = _core.sketch.leverage_exact(X, float(rcond))
     else:
         scores, rank = _sketched(X, sketch_size, jl_dim, random_state, float(rcond))
     return (scores, int(rank)) if return_rank else scores
@@ -111,4 +111,4 @@ def _sketched(X, sketch_size, jl_dim, random_state, rcond):
     omega = None
     if jl_dim is not None:
         omega = rng.standard_normal((d, jl_dim)) / np.sqrt(jl_dim)
-    return _core.leverage_sketch(X, sketch, omega, rcond)
+    return _core.sketch.leverage_from_sketch(X, sketch, omega, rcond)

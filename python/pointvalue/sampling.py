@@ -86,7 +86,7 @@ def inclusion_probabilities(scores, size, min_prob=None, return_lambda: bool = F
                 f"min_prob * n = {a * n:g} exceeds size = {size:g}: the floor alone would draw more "
                 "rows than requested; lower min_prob or raise size"
             )
-    pi, lam, _, _ = _core.inclusion_probabilities(np.ascontiguousarray(s), size, a)
+    pi, lam, _, _ = _core.sampling.inclusion_probabilities(np.ascontiguousarray(s), size, a)
     return (pi, float(lam)) if return_lambda else pi
 
 
@@ -122,7 +122,7 @@ def poisson_sample(probabilities, random_state=None, offset: int = 0):
         raise ValueError("probabilities must lie in [0, 1] (and not be NaN)")
     if isinstance(offset, bool) or not isinstance(offset, numbers.Integral) or offset < 0:
         raise ValueError(f"offset must be a non-negative integer, got {offset!r}")
-    return _core.poisson_sample(np.ascontiguousarray(p), _stream_key(random_state), int(offset))
+    return _core.sampling.poisson_sample(np.ascontiguousarray(p), _stream_key(random_state), int(offset))
 
 
 def sampling_uniforms(n: int, random_state=None, offset: int = 0):
@@ -146,4 +146,4 @@ def sampling_uniforms(n: int, random_state=None, offset: int = 0):
 
     n = as_int(n, "n", minimum=0)
     offset = as_int(offset, "offset", minimum=0)
-    return _core.stream_uniforms(_stream_key(random_state), offset, n)
+    return _core.sampling.stream_uniforms(_stream_key(random_state), offset, n)

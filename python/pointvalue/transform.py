@@ -13,8 +13,7 @@ __all__ = ["fwht", "fwht_inplace", "srht"]
 
 
 def _kernel(dtype, kind):
-    suffix = "f64" if dtype == np.float64 else "f32"
-    return getattr(_core, f"fwht_{kind}_{suffix}")
+    return _core.fwht.fwht_interleaved if kind == "rows" else _core.fwht.fwht_contiguous
 
 
 def _normalize_axis(axis, ndim):
@@ -157,7 +156,7 @@ def srht(X, sketch_size: int, random_state=None) -> np.ndarray:
     rng = check_random_state(random_state)
     signs = rng.choice(np.array([-1.0, 1.0]), size=n)
     rows = np.sort(rng.choice(N, size=sketch_size, replace=False)).astype(np.int64)
-    return _core.srht(X, signs, rows, log2N)
+    return _core.sketch.srht(X, signs, rows, log2N)
 
 
 def _as_design(X, name):

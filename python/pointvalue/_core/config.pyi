@@ -1,0 +1,9 @@
+# Stubs of pointvalue._core.config (checked by tests/test_stubs.py with stubtest).
+
+# config family: how this extension module was built
+isa_variant: str
+has_openmp: bool
+eigen_version: str
+
+def simd_instruction_sets() -> str: ...
+def max_threads() -> int: ...

@@ -1,0 +1,13 @@
+# Stubs of pointvalue._core.sketch (checked by tests/test_stubs.py with stubtest).
+import numpy as np
+import numpy.typing as npt
+
+# sketch family
+def gram(X: np.ndarray) -> npt.NDArray[np.float64]: ...
+def leverage_exact(X: np.ndarray, rcond: float) -> tuple[npt.NDArray[np.float64], int, int]: ...
+def srht(
+    X: np.ndarray, signs: npt.ArrayLike, rows: npt.ArrayLike, log2N: int
+) -> npt.NDArray[np.float64]: ...
+def leverage_from_sketch(
+    X: np.ndarray, sketch: npt.ArrayLike, jl: npt.ArrayLike | None, rcond: float
+) -> tuple[npt.NDArray[np.float64], int]: ...
