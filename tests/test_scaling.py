@@ -92,7 +92,7 @@ def mixed_set():
 
 
 def test_mle_reports_consistent_parameters(mixed_set):
-    laws = pv.fit_scaling_laws(mixed_set)
+    laws = pv.fit_scaling_laws(mixed_set, method="mle")
     assert np.all(laws.status == 0)
     assert np.all((laws.alpha >= 0) & (laws.alpha <= E2) & (laws.beta >= 0) & (laws.beta <= E2))
     for j in range(0, len(laws), 7):
@@ -108,7 +108,7 @@ def test_mle_reports_consistent_parameters(mixed_set):
 
 
 def test_mle_no_worse_than_careful_scipy(mixed_set):
-    laws = pv.fit_scaling_laws(mixed_set)
+    laws = pv.fit_scaling_laws(mixed_set, method="mle")
     for j in range(0, len(laws), 3):  # 37 points, all three regimes
         sel = mixed_set.point == laws.point[j]
         ref = scipy_reference(mixed_set.k[sel], mixed_set.delta[sel])
@@ -126,7 +126,7 @@ def test_mle_no_worse_than_the_authors_estimator(mixed_set):
 
 
 def test_mle_is_stationary_in_the_interior(mixed_set):
-    laws = pv.fit_scaling_laws(mixed_set)
+    laws = pv.fit_scaling_laws(mixed_set, method="mle")
     h = 1e-5
     for j in range(0, len(laws), 9):
         a, b = laws.alpha[j], laws.beta[j]
@@ -142,7 +142,7 @@ def test_mle_is_stationary_in_the_interior(mixed_set):
 
 def test_mle_recovers_truth_at_low_noise(rng):
     contrib, truth = simulate(300, 100, rng, noise=(0.05, 0.2))
-    laws = pv.fit_scaling_laws(contrib)
+    laws = pv.fit_scaling_laws(contrib, method="mle")
     assert np.median(np.abs(laws.alpha - truth["alpha"])) < 0.02
     assert np.median(np.abs(laws.beta - truth["beta"])) < 0.2
     assert np.median(np.abs(laws.c / truth["c"] - 1)) < 0.1
@@ -154,7 +154,7 @@ def test_mle_thread_count_does_not_change_results(tmp_path):
         "rng = np.random.default_rng(5)\n"
         "k = rng.integers(100, 1000, 4000); p = np.repeat(np.arange(200), 20)\n"
         "d = 0.3 * k ** -1.2 + 0.3 * k ** -1.1 * rng.standard_normal(4000)\n"
-        "L = pv.fit_scaling_laws(pv.Contributions(p, k, d))\n"
+        "L = pv.fit_scaling_laws(pv.Contributions(p, k, d), method=\"mle\")\n"
         "np.save(sys.argv[1], np.stack([L.c, L.alpha, L.sigma, L.beta, L.nll]))\n"
     )
     out = []
@@ -189,10 +189,10 @@ def test_bad_points_get_status_flags_not_crashes(rng):
 
 
 def test_bounds_are_respected_and_validated(mixed_set):
-    laws = pv.fit_scaling_laws(mixed_set, alpha_bounds=(0.5, 1.5), beta_bounds=(1.0, 3.0))
+    laws = pv.fit_scaling_laws(mixed_set, alpha_bounds=(0.5, 1.5), beta_bounds=(1.0, 3.0), method="mle")
     assert laws.alpha.min() >= 0.5 and laws.alpha.max() <= 1.5
     assert laws.beta.min() >= 1.0 and laws.beta.max() <= 3.0
-    free = pv.fit_scaling_laws(mixed_set)
+    free = pv.fit_scaling_laws(mixed_set, method="mle")
     assert np.all(laws.nll >= free.nll - 1e-6)
     with pytest.raises(ValueError, match="alpha_bounds"):
         pv.fit_scaling_laws(mixed_set, alpha_bounds=(2, 1))
@@ -231,7 +231,7 @@ def test_log_estimator_matches_per_point_polyfit(rng):
 
 def test_predict_frame_and_goodness_of_fit(rng):
     contrib, truth = simulate(60, 40, rng, noise=(0.1, 0.3))
-    laws = pv.fit_scaling_laws(contrib)
+    laws = pv.fit_scaling_laws(contrib, method="mle")
     p = laws.predict(np.array([100, 500]))
     assert p.shape == (60, 2)
     np.testing.assert_allclose(p[:, 1], laws.c / 500.0**laws.alpha)
@@ -263,7 +263,7 @@ def test_plot_returns_a_savable_figure(rng, tmp_path):
 
     matplotlib.use("Agg")
     contrib, _ = simulate(40, 50, rng, noise=(0.1, 0.5))
-    laws = pv.fit_scaling_laws(contrib)
+    laws = pv.fit_scaling_laws(contrib, method="mle")
     fig = laws.plot(held_out=contrib)
     assert len(fig.axes) == 3
     fig.savefig(tmp_path / "fig1.png", dpi=60)
@@ -296,7 +296,7 @@ def test_power_sum_matches_brute_force(lo, hi):
 
 def test_distributional_values_brute_force(rng):
     contrib, _ = simulate(30, 30, rng)
-    laws = pv.fit_scaling_laws(contrib)
+    laws = pv.fit_scaling_laws(contrib, method="mle")
     v = pv.distributional_values(laws, sizes=(100, 1000))
     ks = np.arange(100, 1001, dtype=float)
     brute = np.array([np.mean(c / ks**a) for c, a in zip(laws.c, laws.alpha)])
@@ -314,7 +314,7 @@ def test_select_points_by_size_and_class(rng):
     c = rng.lognormal(0, 1, n)
     alpha = rng.uniform(0.5, 2.0, n)
     laws = pv.ScalingLaws(pts, c, alpha, np.ones(n), np.ones(n), np.zeros(n), np.ones(n),
-                          np.zeros(n, np.int8), np.full(n, 10), "mle")
+                          np.zeros(n, np.int8), np.full(n, 10), "mle", alpha_se=np.full(n, 0.1))
     for k in (10, 1000):
         score = c / k**alpha
         np.testing.assert_array_equal(pv.select_points(laws, k, 7), pts[np.argsort(-score)[:7]])
@@ -333,6 +333,21 @@ def test_select_points_by_size_and_class(rng):
         pv.select_points(laws, 100, n + 1)
     with pytest.raises(ValueError, match="k"):
         pv.select_points(laws, 0, 3)
+
+
+def test_select_points_skips_unreliable_laws_unless_asked(rng):
+    n = 30
+    c = rng.lognormal(0, 1, n)
+    alpha_se = np.full(n, 0.1)
+    best = int(np.argmax(c))
+    alpha_se[best] = 2.0  # the top law is too uncertain to trust
+    laws = pv.ScalingLaws(np.arange(n), c, np.ones(n), np.ones(n), np.ones(n), np.zeros(n), np.ones(n),
+                          np.zeros(n, np.int8), np.full(n, 10), "mle", alpha_se=alpha_se)
+    assert not laws.reliable()[best] and laws.reliable().sum() == n - 1
+    assert best not in pv.select_points(laws, 100, 5)
+    assert pv.select_points(laws, 100, 5, reliable_only=False)[0] == best
+    with pytest.raises(ValueError, match="reliable"):
+        pv.select_points(laws, 100, n)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -393,7 +408,7 @@ def test_cli_scaling_writes_a_report(tmp_path, rng):
         assert (out / name).exists(), name
     rows = np.genfromtxt(out / "laws.csv", delimiter=",", names=True, dtype=None, encoding=None)
     assert len(rows) == 25
-    laws = pv.fit_scaling_laws(pv.Contributions.load(out / "contributions.npz"))
+    laws = pv.fit_scaling_laws(pv.Contributions.load(out / "contributions.npz"), sizes=(20, 149))
     np.testing.assert_allclose(rows["alpha"], laws.alpha)
     np.testing.assert_allclose(rows["value"], pv.distributional_values(laws, sizes=(20, 149)))
     with pytest.raises(SystemExit):
@@ -414,7 +429,7 @@ def test_cli_demo_small_run(tmp_path):
 
 
 def test_alpha_standard_errors_match_the_observed_information(mixed_set, rng):
-    laws = pv.fit_scaling_laws(mixed_set)
+    laws = pv.fit_scaling_laws(mixed_set, method="mle")
     h = 1e-4
     checked = 0
     for j in range(0, len(laws), 5):
@@ -436,7 +451,7 @@ def test_alpha_standard_errors_match_the_observed_information(mixed_set, rng):
     assert checked >= 5
     # coverage on simulated data: |α̂ − α| / se ≲ 2 for most points
     contrib, truth = simulate(400, 100, rng, noise=(0.1, 0.5))
-    laws = pv.fit_scaling_laws(contrib)
+    laws = pv.fit_scaling_laws(contrib, method="mle")
     z = np.abs(laws.alpha - truth["alpha"]) / laws.alpha_se
     assert 0.85 < np.mean(z[np.isfinite(z)] < 1.96) < 0.99
 
@@ -455,8 +470,8 @@ def test_cli_demo_falls_back_to_generated_data_without_sklearn(tmp_path, monkeyp
 @pytest.mark.parametrize("scale", [1e-300, 1e-150, 1.0, 1e150, 1e200])
 def test_mle_is_scale_equivariant(scale, rng):
     contrib, _ = simulate(20, 40, rng)
-    base = pv.fit_scaling_laws(contrib)
-    scaled = pv.fit_scaling_laws(pv.Contributions(contrib.point, contrib.k, contrib.delta * scale))
+    base = pv.fit_scaling_laws(contrib, method="mle")
+    scaled = pv.fit_scaling_laws(pv.Contributions(contrib.point, contrib.k, contrib.delta * scale), method="mle")
     assert np.all(scaled.status == 0)
     np.testing.assert_allclose(scaled.alpha, base.alpha, rtol=1e-8, atol=1e-8)
     np.testing.assert_allclose(scaled.beta, base.beta, rtol=1e-8, atol=1e-8)
@@ -467,7 +482,7 @@ def test_mle_is_scale_equivariant(scale, rng):
 
 def test_exact_fits_have_no_standard_error():
     k = np.arange(100, 140)
-    laws = pv.fit_scaling_laws(pv.Contributions(np.zeros(40, int), k, 3.0 * k**-1.5))
+    laws = pv.fit_scaling_laws(pv.Contributions(np.zeros(40, int), k, 3.0 * k**-1.5), method="mle")
     assert laws.status[0] == 0 and abs(laws.alpha[0] - 1.5) < 1e-6 and abs(laws.c[0] - 3.0) < 1e-5
     assert np.isnan(laws.alpha_se[0])
 

@@ -1,3 +1,5 @@
+#include <optional>
+
 #include "array_checks.hpp"
 #include "pointvalue/powerlaw.hpp"
 
@@ -92,9 +94,80 @@ py::tuple profile_powerlaw_py(i64 offsets, f64 logk, f64 delta, f64 alpha, f64 b
   return py::make_tuple(c, sigma, nll);
 }
 
+// What powerlaw.posterior returns: one array per field of PowerLawPosterior (read-only).
+struct PosteriorArrays {
+  py::array_t<double> c, alpha, sigma, beta, nll, alpha_mean, alpha_sd, beta_mean, beta_sd,
+      value_mean, value_sd, log_evidence;
+  py::array_t<std::int8_t> status;
+  py::object log_marginal = py::none();
+};
+
+PosteriorArrays posterior_py(i64 offsets, f64 logk, f64 delta, const PowerLawGrid& grid,
+                             std::optional<f64> log_prior, bool return_log_marginal) {
+  const idx np = check_groups(offsets, logk, delta);
+  const idx G = grid_size(grid);
+  if (log_prior && (log_prior->ndim() != 1 || log_prior->shape(0) != G))
+    throw py::value_error("log_prior must have one entry per grid node");
+  PosteriorArrays r;
+  for (auto* a : {&r.c, &r.alpha, &r.sigma, &r.beta, &r.nll, &r.alpha_mean, &r.alpha_sd,
+                  &r.beta_mean, &r.beta_sd, &r.value_mean, &r.value_sd, &r.log_evidence})
+    *a = py::array_t<double>(np);
+  r.status = py::array_t<std::int8_t>(np);
+  py::array_t<double> lm;
+  if (return_log_marginal) lm = py::array_t<double>({np, G});
+  PowerLawPosterior out{r.c.mutable_data(),          r.alpha.mutable_data(),
+                        r.sigma.mutable_data(),      r.beta.mutable_data(),
+                        r.nll.mutable_data(),        r.alpha_mean.mutable_data(),
+                        r.alpha_sd.mutable_data(),   r.beta_mean.mutable_data(),
+                        r.beta_sd.mutable_data(),    r.value_mean.mutable_data(),
+                        r.value_sd.mutable_data(),   r.log_evidence.mutable_data(),
+                        r.status.mutable_data()};
+  const double* lp = log_prior ? log_prior->data() : nullptr;
+  double* lmp = return_log_marginal ? lm.mutable_data() : nullptr;
+  {
+    py::gil_scoped_release release;
+    powerlaw_posterior_batch(offsets.data(), np, logk.data(), delta.data(), grid, lp, out, lmp);
+  }
+  if (return_log_marginal) r.log_marginal = lm;
+  return r;
+}
+
+void bind_posterior(py::module_ m) {
+  py::class_<PowerLawGrid>(m, "PowerLawGrid",
+                           "The (α, β) lattice of the grid posterior and the value's k range.")
+      .def(py::init<>())
+      .def_readwrite("alpha_step", &PowerLawGrid::alpha_step)
+      .def_readwrite("n_alpha", &PowerLawGrid::n_alpha)
+      .def_readwrite("beta_ratio", &PowerLawGrid::beta_ratio)
+      .def_readwrite("n_beta", &PowerLawGrid::n_beta)
+      .def_readwrite("k_ref", &PowerLawGrid::k_ref)
+      .def_readwrite("value_lo", &PowerLawGrid::value_lo)
+      .def_readwrite("value_hi", &PowerLawGrid::value_hi)
+      .def_property_readonly("size", &grid_size);
+  py::class_<PosteriorArrays>(m, "Posterior", "Per-point posterior summaries (read-only arrays).")
+      .def_readonly("c", &PosteriorArrays::c)
+      .def_readonly("alpha", &PosteriorArrays::alpha)
+      .def_readonly("sigma", &PosteriorArrays::sigma)
+      .def_readonly("beta", &PosteriorArrays::beta)
+      .def_readonly("nll", &PosteriorArrays::nll)
+      .def_readonly("alpha_mean", &PosteriorArrays::alpha_mean)
+      .def_readonly("alpha_sd", &PosteriorArrays::alpha_sd)
+      .def_readonly("beta_mean", &PosteriorArrays::beta_mean)
+      .def_readonly("beta_sd", &PosteriorArrays::beta_sd)
+      .def_readonly("value_mean", &PosteriorArrays::value_mean)
+      .def_readonly("value_sd", &PosteriorArrays::value_sd)
+      .def_readonly("log_evidence", &PosteriorArrays::log_evidence)
+      .def_readonly("status", &PosteriorArrays::status)
+      .def_readonly("log_marginal", &PosteriorArrays::log_marginal);
+  m.def("posterior", &posterior_py, py::arg("offsets"), py::arg("logk"), py::arg("delta"),
+        py::arg("grid"), py::arg("log_prior") = py::none(), py::arg("return_log_marginal") = false,
+        "Grid posterior of each point's law under a log prior over the nodes (None: flat).");
+}
+
 }  // namespace
 
 void bind_powerlaw(py::module_& m) {
+  bind_posterior(m.def_submodule("powerlaw", "Scaling-law kernels (typed interface)."));
   m.def("fit_powerlaw", &fit_powerlaw_py, py::arg("offsets"), py::arg("logk"), py::arg("delta"),
         py::arg("starts"), py::arg("alpha_lo"), py::arg("alpha_hi"), py::arg("beta_lo"),
         py::arg("beta_hi"), py::arg("grid_alpha"), py::arg("grid_beta"), py::arg("n_candidates"),

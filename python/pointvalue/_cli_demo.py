@@ -71,7 +71,7 @@ def run(args) -> int:
     print(f"data: {desc}; pool {len(pool)}, validation {len(val)}, valuing {len(points)} pool points")
     res = run_pipeline(
         X[pool], y[pool], X[val], y[val], model="logistic", points=points, n_samples=args.samples,
-        sizes=(100, 1000), heldout_samples=args.heldout_samples, method="mle", out_dir=args.out,
+        sizes=(100, 1000), heldout_samples=args.heldout_samples, method="eb", out_dir=args.out,
         seed=args.seed, progress=not args.no_progress,
         title="pointvalue demo: individualized scaling laws, logistic regression on digits"
         if "digits" in desc else "pointvalue demo: individualized scaling laws, logistic regression",

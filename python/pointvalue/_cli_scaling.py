@@ -31,7 +31,7 @@ def register(sub) -> None:
                    help="k is uniform in [KMIN, KMAX) (default 100 1000)")
     p.add_argument("--heldout-samples", type=int, default=20,
                    help="held-out samples per size at k = 100, 200, 400, 800 (0: none; default 20)")
-    p.add_argument("--method", choices=["mle", "log", "amortized"], default="mle",
+    p.add_argument("--method", choices=["eb", "mle", "log", "amortized"], default="eb",
                    help="law estimator (default mle)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", required=True, help="output folder")

@@ -64,7 +64,7 @@ def run_pipeline(
         log("[2/4] held-out contributions: skipped")
     t2 = time.perf_counter()
     log(f"[3/4] scaling laws ({method})")
-    laws = pv.fit_scaling_laws(contrib, method=method,
+    laws = pv.fit_scaling_laws(contrib, method=method, sizes=(sizes[0], sizes[1] - 1),
                                **({"X": X, "y": y, "random_state": seed} if method == "amortized" else {}))
     timings["fit_s"] = time.perf_counter() - t2
     values = pv.distributional_values(laws, sizes=(sizes[0], sizes[1] - 1))

@@ -70,4 +70,55 @@ void profile_powerlaw_batch(const std::int64_t* offsets, idx n_points, const dou
                             const double* delta, const double* alpha, const double* beta,
                             double* c, double* sigma, double* nll);
 
+// ---------------------------------------------------------------------------------------------
+// Grid posterior (the empirical-Bayes estimator). Each point's law is written
+// ψ_k = v·(k/k_ref)^−α with noise σ²·(k/k_ref)^−β; v gets a flat prior and log σ a flat prior,
+// both integrated out in closed form, which leaves the marginal likelihood of (α, β):
+//   log p(Δ | α, β) = ½ β Σ u_i − ½ log S_xx − ½ (n − 1) log RSS  (+ a constant in n),
+// u_i = log(k_i/k_ref), x_i = e^{−α u_i}, w_i = e^{β u_i}, S_xx = Σ w x², RSS the weighted residual
+// sum of squares of Δ on x. On a lattice α = i·h, β = j·r·h every weight product e^{l h u} has an
+// integer exponent l, so three power sums per point (Σ e^{lhu}, Σ Δ e^{lhu}, Σ Δ² e^{lhu}) give
+// every node in O(1): the whole grid costs O(n·L + G) per point, not O(n·G).
+// With a log prior over the nodes (learned from all points by the caller: empirical Bayes) the
+// kernel returns, per point, the posterior mode (MAP node, its closed-form v → c and σ), the
+// posterior means and standard deviations of α, β and of the distributional value
+// V = mean_{k_lo ≤ k < k_hi} v (k/k_ref)^−α (integer k, uniform), whose conditional posterior
+// given the node is Student-t with n − 1 degrees of freedom.
+
+struct PowerLawGrid {
+  double alpha_step = 0.1;  // h
+  int n_alpha = 41;         // α = 0, h, …, (n_alpha − 1)·h
+  int beta_ratio = 2;       // β step = beta_ratio · h
+  int n_beta = 38;          // β = 0, r·h, …
+  double k_ref = 316.22776601683796;  // reference size of v (√(100·1000))
+  double value_lo = 100, value_hi = 1000;  // integer k range of the distributional value
+};
+
+struct PowerLawPosterior {
+  double* c;           // MAP law: c = v·k_ref^α
+  double* alpha;       // MAP node
+  double* sigma;       // MAP node's σ (ML form √(RSS/n) in model units)
+  double* beta;        // MAP node
+  double* nll;         // Gaussian NLL of the samples at the MAP law
+  double* alpha_mean;  // posterior moments over the grid
+  double* alpha_sd;
+  double* beta_mean;
+  double* beta_sd;
+  double* value_mean;  // distributional value over [value_lo, value_hi)
+  double* value_sd;
+  double* log_evidence;  // log Σ_nodes prior · marginal likelihood (up to a constant in n)
+  std::int8_t* status;   // PowerLawStatus (kPowerLawNotConverged is never returned)
+};
+
+int grid_size(const PowerLawGrid& grid);
+
+// `log_prior` has grid_size(grid) entries, α-major (node (i, j) at i·n_beta + j); may be null
+// (flat). `log_marginal` (n_points × grid_size, row-major) receives each point's log marginal
+// likelihood when not null (the caller's EM for the prior uses it). Throws std::invalid_argument
+// for an invalid grid.
+void powerlaw_posterior_batch(const std::int64_t* offsets, idx n_points, const double* logk,
+                              const double* delta, const PowerLawGrid& grid,
+                              const double* log_prior, const PowerLawPosterior& out,
+                              double* log_marginal);
+
 }  // namespace pointvalue

@@ -7,6 +7,7 @@ from . import checks as checks
 from . import config as config
 from . import fwht as fwht
 from . import glm as glm
+from . import powerlaw as powerlaw
 from . import refit as refit
 from . import sampling as sampling
 from . import sketch as sketch
