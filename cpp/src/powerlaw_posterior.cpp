@@ -36,7 +36,7 @@ std::vector<double> value_factors(const PowerLawGrid& g) {
 }
 
 struct Workspace {
-  std::vector<double> u, q, p, t0, t1, t2, lp;
+  std::vector<double> u, q, p, ds, t0, t1, t2, log_t0, lp, val, cvar;
 };
 
 // Power sums T_r[l] = Σ Δ^r e^{(l_min + l) h u} for r = 0, 1, 2, by repeated multiplication.
@@ -47,6 +47,7 @@ void power_sums(const double* d, idx n, int lmin, int L, double h, Workspace& w)
   }
   for (int l = 0; l < L; ++l) {
     double a0 = 0, a1 = 0, a2 = 0;
+#pragma omp simd reduction(+ : a0, a1, a2)
     for (idx s = 0; s < n; ++s) {
       const double p = w.p[s], dp = d[s] * p;
       a0 += p;
@@ -79,13 +80,17 @@ struct Node {
   double v, rss, sxx, lml;
 };
 
-Node node(const Workspace& w, const PowerLawGrid& g, int i, int j, int lmin, double su, idx n) {
+// Node (i, j) of the lattice from the power sums; log S_xx comes precomputed per exponent.
+inline Node node(const Workspace& w, const PowerLawGrid& g, int i, int j, int lmin, double su,
+                 idx n) {
   const int jb = j * g.beta_ratio;
-  const double sxx = w.t0[jb - 2 * i - lmin], sxd = w.t1[jb - i - lmin], sdd = w.t2[jb - lmin];
+  const int lxx = jb - 2 * i - lmin;
+  const double sxx = w.t0[lxx], sxd = w.t1[jb - i - lmin], sdd = w.t2[jb - lmin];
   const double v = sxd / sxx;
   const double rss = std::max(sdd - sxd * v, 1e-14 * sdd);
   const double beta = jb * g.alpha_step;
-  return {v, rss, sxx, 0.5 * beta * su - 0.5 * std::log(sxx) - 0.5 * double(n - 1) * std::log(rss)};
+  return {v, rss, sxx,
+          0.5 * beta * su - 0.5 * w.log_t0[lxx] - 0.5 * double(n - 1) * std::log(rss)};
 }
 
 void fill_nan(const PowerLawPosterior& o, idx j) {
@@ -106,41 +111,44 @@ void one_point(const double* logk, const double* d, idx n, const PowerLawGrid& g
     return;
   }
   const int lmin = -2 * (g.n_alpha - 1), L = (g.n_beta - 1) * g.beta_ratio - lmin + 1;
-  if (idx(w.u.size()) < n) w.u.resize(n), w.q.resize(n), w.p.resize(n);
-  w.t0.resize(L), w.t1.resize(L), w.t2.resize(L), w.lp.resize(G);
-  // Δ scaled to unit RMS so that no power sum overflows; v, c, σ and V are scaled back.
+  if (idx(w.u.size()) < n) w.u.resize(n), w.q.resize(n), w.p.resize(n), w.ds.resize(n);
+  w.t0.resize(L), w.t1.resize(L), w.t2.resize(L), w.log_t0.resize(L);
+  w.lp.resize(G), w.val.resize(G), w.cvar.resize(G);
+  // Δ scaled by its largest magnitude so that no power sum overflows; v, c, σ and V are scaled
+  // back at the end.
   double amax = 0;
   for (idx s = 0; s < n; ++s) amax = std::max(amax, std::abs(d[s]));
-  std::vector<double> ds(d, d + n);
-  for (double& x : ds) x /= amax;
+  for (idx s = 0; s < n; ++s) w.ds[s] = d[s] / amax;
   const double lkref = std::log(g.k_ref);
   double su = 0;
   for (idx s = 0; s < n; ++s) su += (w.u[s] = logk[s] - lkref);
-  power_sums(ds.data(), n, lmin, L, g.alpha_step, w);
+  power_sums(w.ds.data(), n, lmin, L, g.alpha_step, w);
+  for (int l = 0; l < L; ++l) w.log_t0[l] = std::log(w.t0[l]);
+  // One pass over the nodes: log posterior, and the value's conditional mean and variance
+  // (Student-t with n − 1 dof around v̂·A(α)).
   double best = -kInf;
   int arg = 0;
   for (int i = 0; i < g.n_alpha; ++i)
     for (int jj = 0; jj < g.n_beta; ++jj) {
       const int t = i * g.n_beta + jj;
-      const double lml = node(w, g, i, jj, lmin, su, n).lml;
-      if (lm_row) lm_row[t] = lml;
-      w.lp[t] = lml + (log_prior ? log_prior[t] : 0.0);
+      const Node nd = node(w, g, i, jj, lmin, su, n);
+      if (lm_row) lm_row[t] = nd.lml;
+      w.lp[t] = nd.lml + (log_prior ? log_prior[t] : 0.0);
+      w.val[t] = nd.v * afac[i];
+      w.cvar[t] = n > 3 ? nd.rss / (double(n - 3) * nd.sxx) * afac[i] * afac[i] : kInf;
       if (w.lp[t] > best) best = w.lp[t], arg = t;
     }
-  // Posterior moments: weights e^{lp − best}; V | node is Student-t (n − 1 dof) around v̂·A(α).
   double z = 0, ma = 0, ma2 = 0, mb = 0, mb2 = 0, mv = 0, mv2 = 0;
   for (int i = 0; i < g.n_alpha; ++i)
     for (int jj = 0; jj < g.n_beta; ++jj) {
       const int t = i * g.n_beta + jj;
-      const double wt = std::exp(w.lp[t] - best);
-      if (wt < 1e-300) continue;
-      const Node nd = node(w, g, i, jj, lmin, su, n);
+      const double e = w.lp[t] - best;
+      if (e < -700) continue;  // weight below 1e-304: no contribution
+      const double wt = std::exp(e);
       const double a = i * g.alpha_step, b = jj * g.beta_ratio * g.alpha_step;
-      const double val = nd.v * afac[i];
-      const double cvar = n > 3 ? nd.rss / (double(n - 3) * nd.sxx) * afac[i] * afac[i] : kInf;
       z += wt;
       ma += wt * a, ma2 += wt * a * a, mb += wt * b, mb2 += wt * b * b;
-      mv += wt * val, mv2 += wt * (val * val + cvar);
+      mv += wt * w.val[t], mv2 += wt * (w.val[t] * w.val[t] + w.cvar[t]);
     }
   ma /= z, ma2 /= z, mb /= z, mb2 /= z, mv /= z, mv2 /= z;
   o.alpha_mean[j] = ma, o.alpha_sd[j] = std::sqrt(std::max(ma2 - ma * ma, 0.0));

@@ -34,24 +34,29 @@ def make_grid(k, sizes, **overrides):
     return g
 
 
-def npmle_prior(log_marginal, *, max_iter=500, tol=1e-7, floor=1e-6):
+def npmle_prior(log_marginal, *, max_iter=200, tol=1e-4, floor=1e-6):
     """The prior over the lattice that maximizes Σ_points log Σ_nodes π·p(Δ | node), by EM.
 
-    A small floor (mixed in as `floor` × uniform) keeps every node possible, so a point whose
-    samples clearly sit where the population rarely is can still be estimated there.
+    Each EM step is two matrix–vector products with the points' likelihoods (float32, scaled
+    to a maximum of 1 per point), so no temporary of the matrix's size is made. Iterates until
+    the mean log-likelihood gains less than `tol` per step. A small floor (`floor` × uniform
+    mixed in) keeps every node possible, so a point whose samples clearly sit where the
+    population rarely is can still be estimated there.
     """
     L = np.asarray(log_marginal, dtype=np.float64)
-    L = np.exp(L - L.max(axis=1, keepdims=True))
-    pi = np.full(L.shape[1], 1.0 / L.shape[1])
+    L = np.exp(L - L.max(axis=1, keepdims=True)).astype(np.float32)
+    n_points, n_nodes = L.shape
+    pi = np.full(n_nodes, 1.0 / n_nodes, dtype=np.float32)
+    last = -np.inf
     for _ in range(max_iter):
-        post = L * pi
-        post /= post.sum(axis=1, keepdims=True)
-        new = post.mean(axis=0)
-        done = np.abs(new - pi).max() < tol * new.max()
-        pi = new
-        if done:
+        s = L @ pi
+        loglik = float(np.mean(np.log(s, dtype=np.float64)))
+        pi = pi * (L.T @ (1.0 / s)) / n_points
+        pi /= pi.sum()
+        if loglik - last < tol:
             break
-    pi = (1 - floor) * pi + floor / len(pi)
+        last = loglik
+    pi = (1 - floor) * pi.astype(np.float64) + floor / n_nodes
     return np.log(pi)
 
 

@@ -504,7 +504,7 @@ def fit_scaling_laws(
     method: str = "eb",
     *,
     sizes=None,
-    max_prior_points: int = 20_000,
+    max_prior_points: int = 5_000,
     alpha_bounds=DEFAULT_BOUNDS,
     beta_bounds=DEFAULT_BOUNDS,
     X=None,
@@ -561,7 +561,7 @@ def fit_scaling_laws(
     sizes : (int, int), optional
         Inclusive size range of the distributional value stored by ``"eb"`` (default: the range
         of the sampled k).
-    max_prior_points : int, default 20000
+    max_prior_points : int, default 5000
         ``"eb"``: points (a seeded random subset) the prior is learned from.
     alpha_bounds, beta_bounds : (float, float), default (0, e²)
         Box for α and β (mle and amortized). The default is the closure of the reference code's
