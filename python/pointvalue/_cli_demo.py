@@ -19,8 +19,8 @@ def register(sub) -> None:
     p.add_argument("--out", default="pointvalue-demo", help="report folder (default ./pointvalue-demo)")
     p.add_argument("--points", type=int, default=400, help="training points to value (default 400)")
     p.add_argument("--samples", type=int, default=200, help="Δ samples per point (default 200)")
-    p.add_argument("--heldout-samples", type=int, default=25,
-                   help="held-out samples per size at k = 100, 200, 400, 800 (default 25)")
+    p.add_argument("--heldout-samples", type=int, default=100,
+                   help="held-out samples per size at k = 100, 200, 400, 800 (default 100)")
     p.add_argument("--dataset", choices=["digits", "synthetic"], default=None,
                    help="digits (needs scikit-learn; the default when installed) or synthetic")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -81,12 +81,18 @@ def run(args) -> int:
     q = res["alpha_quantiles_10_25_50_75_90"]
     print()
     print(f"fitted {int(ok.sum())}/{len(laws)} laws: median α = {q[2]:.2f} (IQR {q[1]:.2f}–{q[3]:.2f})")
+    print(f"reliable laws (ScalingLaws.reliable): {res['reliable_laws']} of {len(laws)}")
     if res["heldout_overall"] is not None:
-        print("held-out check of the laws' predictions of ψ_k, R² (Spearman) per k: "
-              + ", ".join(f"k={k}: {r:.2f} ({res['heldout_spearman_per_k'][k]:.2f})"
-                          for k, r in res["heldout_per_k"].items()))
+        o = res["heldout_overall"]
+        print(f"held-out check of the laws' predictions of ψ_k: overall R² {o['r2']:.2f} against a noise "
+              f"ceiling of {o['ceiling']:.2f} (the R² the true ψ_k would get against the noisy held-out means)")
+        print("  per k, R² / ceiling / Spearman: " + ", ".join(
+            f"k={k}: {r:.2f} / {res['heldout_ceiling_per_k'][k]:.2f} / {res['heldout_spearman_per_k'][k]:.2f}"
+            for k, r in res["heldout_per_k"].items()))
     budget = res["selection_budget"]
     print(f"top-{budget} points at k=100 and at k=999 overlap by "
           f"{100 * res['top_overlap_k100_vs_k999']:.0f}% (the best points depend on the size)")
-    print(f"report: {res['out']}/summary.md, laws.csv, figure1.png ({time.perf_counter() - t0:.0f} s)")
+    print(f"wrote {len(res['files'])} files ({time.perf_counter() - t0:.0f} s):")
+    for path in res["files"]:
+        print(f"  {path}")
     return 0

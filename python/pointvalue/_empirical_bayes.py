@@ -4,8 +4,9 @@ Every point's law is ``ψ_k = v·(k/k_ref)^−α`` with noise ``σ²·(k/k_ref)^
 (``_core.powerlaw.posterior``) integrates v (flat prior) and log σ (flat prior) out in closed form
 and evaluates the marginal likelihood of (α, β) exactly on a lattice, so each point costs a few
 power sums, not an optimization. The prior over the lattice is learned from the points of the run
-— the nonparametric maximum-likelihood prior (Kiefer–Wolfowitz), fitted by EM on the points'
-marginal likelihoods — and each point then gets its posterior: the mode (the reported law), the
+by EM on the points' marginal likelihoods: by default a bivariate normal population distribution
+of (α, β) (a hierarchical model), or the nonparametric maximum-likelihood prior (Kiefer–Wolfowitz);
+each point then gets its posterior: the mode (the reported law), the
 posterior means and standard deviations of α, β and of the distributional value. Points with
 few, noisy samples borrow strength from the population instead of landing on a bound; with many
 samples the likelihood dominates and the estimate tends to the (marginal) maximum likelihood.
@@ -60,7 +61,47 @@ def npmle_prior(log_marginal, *, max_iter=200, tol=1e-4, floor=1e-6):
     return np.log(pi)
 
 
-def fit_posterior(offsets, logk, delta, grid, *, max_prior_points, rng):
+def lattice(grid):
+    """(α, β) of every node, α-major like the kernel's arrays."""
+    a = np.repeat(np.arange(grid.n_alpha) * grid.alpha_step, grid.n_beta)
+    b = np.tile(np.arange(grid.n_beta) * grid.alpha_step * grid.beta_ratio, grid.n_alpha)
+    return np.stack([a, b], axis=1)
+
+
+def normal_prior(log_marginal, grid, *, max_iter=200, tol=1e-6):
+    """A bivariate normal prior on (α, β), restricted to the lattice, fitted by EM.
+
+    E-step: each point's posterior over the nodes under the current prior; M-step: the prior's
+    mean and covariance are the average posterior mean and second moment. Returns the log prior
+    at the nodes and (mean, covariance).
+    """
+    X = lattice(grid)
+    feats = np.column_stack([X, X[:, 0] ** 2, X[:, 0] * X[:, 1], X[:, 1] ** 2])
+    L = np.asarray(log_marginal, dtype=np.float64)
+    L = np.exp(L - L.max(axis=1, keepdims=True))
+    mu = np.array([1.0, 2.0])
+    cov = np.diag([1.0, 4.0])
+    for _ in range(max_iter):
+        log_prior = _normal_log_density(X, mu, cov)
+        w = L * np.exp(log_prior - log_prior.max())
+        w /= w.sum(axis=1, keepdims=True)
+        m = (w @ feats).mean(axis=0)
+        new_mu = m[:2]
+        second = np.array([[m[2], m[3]], [m[3], m[4]]])
+        new_cov = second - np.outer(new_mu, new_mu) + 1e-6 * np.eye(2)
+        done = np.abs(new_mu - mu).max() < tol and np.abs(new_cov - cov).max() < tol
+        mu, cov = new_mu, new_cov
+        if done:
+            break
+    return _normal_log_density(X, mu, cov), (mu, cov)
+
+
+def _normal_log_density(X, mu, cov):
+    dx = X - mu
+    return -0.5 * np.einsum("gi,ij,gj->g", dx, np.linalg.inv(cov), dx)
+
+
+def fit_posterior(offsets, logk, delta, grid, *, max_prior_points, rng, prior="normal"):
     """Learn the prior on (a subsample of) the points, then every point's posterior."""
     n_points = len(offsets) - 1
     if n_points > max_prior_points:
@@ -72,6 +113,14 @@ def fit_posterior(offsets, logk, delta, grid, *, max_prior_points, rng):
     else:
         learn = _core.powerlaw.posterior(offsets, logk, delta, grid, None, True)
     ok = learn.status == 0
-    log_prior = npmle_prior(learn.log_marginal[ok]) if ok.any() else np.zeros(grid.size)
+    info = {}
+    if not ok.any():
+        log_prior = np.zeros(grid.size)
+    elif prior == "normal":
+        log_prior, (mu, cov) = normal_prior(learn.log_marginal[ok], grid)
+        info = {"prior_mean": mu, "prior_cov": cov}
+    else:
+        log_prior = npmle_prior(learn.log_marginal[ok])
     post = _core.powerlaw.posterior(offsets, logk, delta, grid, log_prior, False)
-    return post, log_prior.reshape(grid.n_alpha, grid.n_beta)
+    info["log_prior"] = log_prior.reshape(grid.n_alpha, grid.n_beta)
+    return post, info

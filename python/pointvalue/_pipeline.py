@@ -98,9 +98,12 @@ def run_pipeline(
             w.writerow(["k", "n_points", "r2", "pearson", "spearman"])
             for row in zip(gof["k"], gof["n_points"], gof["r2"], gof["pearson"], gof["spearman"]):
                 w.writerow([int(row[0]), int(row[1])] + [repr(float(v)) for v in row[2:]])
+    written = [out / "laws.csv"] + ([out / "goodness_of_fit.csv"] if gof is not None else [])
     contrib.save(out / "contributions.npz")
+    written.append(out / "contributions.npz")
     if held is not None:
         held.save(out / "contributions_heldout.npz")
+        written.append(out / "contributions_heldout.npz")
     fig_path = None
     try:
         import matplotlib
@@ -110,6 +113,7 @@ def run_pipeline(
         fig.suptitle(title)
         fig_path = out / "figure1.png"
         fig.savefig(fig_path, dpi=110)
+        written.append(fig_path)
         import matplotlib.pyplot as plt
 
         plt.close(fig)
@@ -126,10 +130,12 @@ def run_pipeline(
         "share_alpha_in_1_1.5": float(np.mean((a_ok >= 1) & (a_ok <= 1.5))) if a_ok.size else float("nan"),
         "median_r2_log_fit": float(np.nanmedian(laws.r2)) if np.isfinite(laws.r2).any() else float("nan"),
         "heldout_overall": None if gof is None else {k: float(v) for k, v in gof["overall"].items()},
+        "heldout_ceiling_per_k": None if gof is None else {int(k): float(c) for k, c in zip(gof["k"], gof["ceiling"])},
         "heldout_per_k": None if gof is None else {int(k): float(r) for k, r in zip(gof["k"], gof["r2"])},
         "heldout_spearman_per_k": None if gof is None else {
             int(k): float(r) for k, r in zip(gof["k"], gof["spearman"])},
         "share_alpha_se_below_0.5": float(np.mean(laws.alpha_se[ok] < 0.5)) if ok.any() else float("nan"),
+        "reliable_laws": int(np.sum(laws.reliable())),
         "spearman_value_vs_mean_delta": rank_corr,
         "selection_budget": budget,
         f"top_overlap_k{k_small}_vs_k{k_large}": overlap,
@@ -146,15 +152,18 @@ def run_pipeline(
         f"- α quantiles (10/25/50/75/90%): " + " / ".join(_fmt(v, 2) for v in q)
         + f"; share of α in [1, 1.5]: {_fmt(numbers['share_alpha_in_1_1.5'], 2)}",
         f"- median per-point R² of the log-linear trend (fit samples): {_fmt(numbers['median_r2_log_fit'])}",
-        f"- share of laws with a standard error of α below 0.5: {_fmt(numbers['share_alpha_se_below_0.5'], 2)}"
-        " (the rest are noise-dominated: treat their α with care)",
+        f"- reliable laws: {numbers['reliable_laws']} of {len(laws)} (standard error of α ≤ 0.5 and, for "
+        "`eb`, a value at least one standard error from zero: `ScalingLaws.reliable()`); selection uses only "
+        "these",
     ]
     if gof is not None:
         o = gof["overall"]
         lines.append(f"- held-out check ({heldout_samples} samples at each k in "
-                     f"{list(map(int, gof['k']))}): overall R² {_fmt(o['r2'])}, Pearson {_fmt(o['pearson'])}, "
-                     f"Spearman {_fmt(o['spearman'])}")
-        lines.append("- R² per k: " + ", ".join(f"k={int(k)}: {_fmt(r)}" for k, r in zip(gof["k"], gof["r2"])))
+                     f"{list(map(int, gof['k']))}): overall R² {_fmt(o['r2'])} (noise ceiling "
+                     f"{_fmt(o['ceiling'])}: the R² the true ψ_k would get against these noisy held-out "
+                     f"means), Pearson {_fmt(o['pearson'])}, Spearman {_fmt(o['spearman'])}")
+        lines.append("- R² per k (ceiling): " + ", ".join(
+            f"k={int(k)}: {_fmt(r)} ({_fmt(c)})" for k, r, c in zip(gof["k"], gof["r2"], gof["ceiling"])))
         lines.append("- Spearman per k: " + ", ".join(
             f"k={int(k)}: {_fmt(r)}" for k, r in zip(gof["k"], gof["spearman"])))
     lines += [
@@ -163,9 +172,9 @@ def run_pipeline(
         f"{_fmt(overlap, 2)} (laws cross: the best points depend on the dataset size)",
         f"- time: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()),
         "",
-        "Files: `laws.csv` (one row per point: c, α, σ, β, R², status, distributional value, mean Δ, "
-        "ψ at the smallest and largest size), `goodness_of_fit.csv`, `figure1.png`, "
-        "`contributions*.npz` (reload with `pointvalue.Contributions.load`).",
+        "Files: " + ", ".join(f"`{p.name}`" for p in written + [out / "summary.md", out / "summary.json"])
+        + " (`laws.csv`: one row per point — c, α, σ, β, R², status, distributional value, mean Δ, ψ at the "
+        "smallest and largest size; reload the samples with `pointvalue.Contributions.load`).",
         "",
         "Note: each Δ is the change of the validation loss when one point is added; it is very noisy "
         "relative to its mean, so per-point laws from ~100 samples are estimates with real "
@@ -176,6 +185,7 @@ def run_pipeline(
     (out / "summary.md").write_text("\n".join(lines) + "\n")
     numbers["laws"] = laws
     numbers["out"] = out
+    numbers["files"] = [str(p) for p in written + [out / "summary.md", out / "summary.json"]]
     return numbers
 
 

@@ -97,6 +97,22 @@ def empirical_means(contrib):
     return uniq // kspan, uniq % kspan, total / count, count
 
 
+def _binned(contrib, n_bins: int = 10):
+    """The samples with each k replaced by its log-k bin's representative size (see r2)."""
+    point, k, delta = _as_contributions(contrib)
+    if len(np.unique(k)) <= n_bins:
+        return contrib
+    lk = np.log(k.astype(np.float64))
+    edges = np.linspace(lk.min(), lk.max(), n_bins + 1)
+    b = np.clip(np.searchsorted(edges, lk, side="right") - 1, 0, n_bins - 1)
+    with np.errstate(invalid="ignore"):
+        rep = np.exp(np.bincount(b, weights=lk, minlength=n_bins) / np.bincount(b, minlength=n_bins))
+    rep = np.maximum(np.round(np.nan_to_num(rep, nan=1.0)), 1).astype(np.int64)
+    from .contributions import Contributions
+
+    return Contributions(point, rep[b], delta)
+
+
 def _log_fit(contrib, pts):
     """The log estimator on per-(point, k) means; returns alpha, logc, r2, n_nonzero per `pts`."""
     gp, gk, gm, gn = empirical_means(contrib)
@@ -181,9 +197,13 @@ class ScalingLaws:
     nll : numpy.ndarray of float64
         Total negative log-likelihood of each point's samples at the estimate (NaN for ``"log"``).
     r2 : numpy.ndarray of float64
-        The paper's diagnostic: R² of the straight-line fit of ``log|mean Δ at k|`` on ``log k``
-        over the distinct k of the point (NaN with fewer than three k with a nonzero mean).
-        It measures how well the point follows a power law, whatever the estimator.
+        The paper's diagnostic: R² of the straight-line fit of ``log|mean Δ|`` on ``log k``
+        (NaN with fewer than three bins with a nonzero mean), on a **binned design** so that it
+        does not depend on how k was drawn: the sampled k are grouped into at most 10 bins of
+        equal width in log k over their range (each distinct k is its own bin when there are at
+        most 10, as in the paper's protocol of 10 fixed sizes), each bin represented by the
+        geometric mean of its k. With k drawn uniformly (mostly one sample per k) the R² over
+        distinct k would measure the noise of single samples, not the law.
     status : numpy.ndarray of int8
         Codes of :data:`STATUS`: 0 ok, 1 too few distinct k, 2 all Δ zero, 3 non-finite Δ,
         4 not converged. Parameters of points with status 1 and 3 are NaN.
@@ -217,7 +237,7 @@ class ScalingLaws:
         self.contributions = contributions
         self.info = dict(info or {})
         # Posterior mean and sd of the distributional value over `value_sizes` ("eb" only).
-        self.value = nan.copy()
+        self.value_mean = nan.copy()
         self.value_se = nan.copy()
         self.value_sizes = None
 
@@ -236,7 +256,7 @@ class ScalingLaws:
             with np.errstate(invalid="ignore"):
                 ok &= np.isfinite(self.alpha_se) & (self.alpha_se <= max_alpha_se)
                 if self.method == "eb":
-                    ok &= np.abs(self.value) >= min_value_z * self.value_se
+                    ok &= np.abs(self.value_mean) >= min_value_z * self.value_se
             return ok
         with np.errstate(invalid="ignore"):
             return ok & (self.alpha >= 0.5) & (self.r2 >= 0.9)
@@ -251,7 +271,7 @@ class ScalingLaws:
             if self.contributions is None:
                 self._r2 = np.full(len(self.point), np.nan)
             else:
-                self._r2 = _log_fit(self.contributions, self.point)[1]
+                self._r2 = _log_fit(_binned(self.contributions), self.point)[1]
         return self._r2
 
     def __repr__(self) -> str:
@@ -315,6 +335,9 @@ class ScalingLaws:
                 "nll": self.nll,
                 "alpha_se": self.alpha_se,
                 "beta_se": self.beta_se,
+                "value_mean": self.value_mean,
+                "value_se": self.value_se,
+                "reliable": self.reliable(),
                 "r2": self.r2,
                 "n_samples": self.n_samples,
                 "status": self.status_name,
@@ -337,10 +360,21 @@ class ScalingLaws:
         -------
         dict
             ``k`` (distinct sizes), and per size ``r2``, ``pearson``, ``spearman``, ``n_points``
-            (across points); ``overall`` with ``r2``, ``pearson``, ``spearman``, ``n``
-            over all pairs. R² is ``1 − Σ(ψ − ψ̂)² / Σ(ψ − mean ψ)²`` (it can be negative).
+            and ``ceiling`` (across points); ``overall`` with ``r2``, ``pearson``, ``spearman``,
+            ``n`` and ``ceiling`` over all pairs. R² is ``1 − Σ(ψ − ψ̂)² / Σ(ψ − mean ψ)²`` (it
+            can be negative). ``ceiling`` is the noise ceiling: the R² that the *true* ψ_k would
+            get against these held-out means, ``1 − Σ s²/n / Σ(ψ − mean ψ)²`` with s² the
+            sample variance and n the count of each pair — the held-out means are themselves
+            noisy, so an R² near the ceiling is as good as any predictor can show (NaN where a
+            pair has a single sample).
         """
-        gp, gk, gm, _ = empirical_means(held_out)
+        gp, gk, gm, gn = empirical_means(held_out)
+        hp, hk, hd = _as_contributions(held_out)
+        kspan = int(hk.max()) + 1
+        _, inv = np.unique(hp * kspan + hk, return_inverse=True)
+        sq = np.bincount(inv.ravel(), weights=hd * hd, minlength=len(gm))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_var = np.where(gn > 1, (sq - gn * gm * gm) / (gn - 1), np.nan) / gn
         pos = np.searchsorted(self.point, gp)
         pos = np.clip(pos, 0, len(self.point) - 1)
         keep = (self.point[pos] == gp) & np.isfinite(gm)
@@ -349,11 +383,15 @@ class ScalingLaws:
             pred[keep] = self.c[pos[keep]] * np.power(gk[keep].astype(float), -self.alpha[pos[keep]])
         pred = np.where(self.c[pos] == 0, 0.0, pred)
         keep &= np.isfinite(pred)
-        gk, gm, pred = gk[keep], gm[keep], pred[keep]
+        gk, gm, pred, mean_var = gk[keep], gm[keep], pred[keep], mean_var[keep]
 
         ks, gi, counts = np.unique(gk, return_inverse=True, return_counts=True)
         gi = gi.ravel()
         per_r2, per_pe = _grouped_r2_pearson(gi, gm, pred, len(ks))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sst = np.bincount(gi, weights=(gm - (np.bincount(gi, weights=gm) / counts)[gi]) ** 2)
+            ceiling = 1.0 - np.bincount(gi, weights=mean_var) / sst
+            o_ceiling = 1.0 - float(np.sum(mean_var) / np.sum((gm - gm.mean()) ** 2)) if len(gm) > 1 else np.nan
         per_sp = _grouped_r2_pearson(gi, _grouped_ranks(gi, gm), _grouped_ranks(gi, pred), len(ks))[1]
         small = counts < 3
         per_r2[small] = per_pe[small] = per_sp[small] = np.nan
@@ -370,7 +408,9 @@ class ScalingLaws:
             "pearson": per[:, 1],
             "spearman": per[:, 2],
             "n_points": counts,
-            "overall": {"r2": o[0], "pearson": o[1], "spearman": o[2], "n": int(len(gm))},
+            "ceiling": ceiling,
+            "overall": {"r2": o[0], "pearson": o[1], "spearman": o[2], "n": int(len(gm)),
+                        "ceiling": o_ceiling},
         }
 
     def plot(self, held_out=None, n_lines: int = 5, n_bins: int = 12, fig=None):
@@ -504,6 +544,7 @@ def fit_scaling_laws(
     method: str = "eb",
     *,
     sizes=None,
+    prior: str = "normal",
     max_prior_points: int = 5_000,
     alpha_bounds=DEFAULT_BOUNDS,
     beta_bounds=DEFAULT_BOUNDS,
@@ -534,11 +575,11 @@ def fit_scaling_laws(
         ``σ²(k/k_ref)^−β`` (k_ref the geometric centre of the sampled k); v and log σ get flat
         priors and are integrated out in closed form, which leaves each point's exact marginal
         likelihood of (α, β) on a lattice (α = 0, 0.1, …, 4; β = 0, 0.2, …, 7.4). The prior over
-        the lattice is learned from all points of the run (the nonparametric maximum-likelihood
-        prior, by EM, on at most `max_prior_points` of them), and each point gets its posterior:
-        the reported law (c, α, σ, β) is the posterior mode, ``alpha_se``/``beta_se`` are
-        posterior standard deviations, ``value``/``value_se`` the posterior mean and standard
-        deviation of the distributional value over `sizes`. Points with few noisy samples borrow
+        the lattice is learned from the points of the run by EM (`prior`; on at most
+        `max_prior_points` of them), and each point gets its posterior: the reported law
+        (c, α, σ, β) is the posterior mode, ``alpha_se``/``beta_se`` are posterior standard
+        deviations, ``value_se`` the posterior standard deviation of the distributional value
+        over `sizes` (``value_mean`` its posterior mean). Points with few noisy samples borrow
         strength from the population instead of landing on a bound; as the number of samples
         grows the likelihood dominates and the estimate approaches the maximum likelihood (to
         the lattice's resolution). Measured against the authors' estimator and the plain mean
@@ -561,6 +602,11 @@ def fit_scaling_laws(
     sizes : (int, int), optional
         Inclusive size range of the distributional value stored by ``"eb"`` (default: the range
         of the sampled k).
+    prior : {"normal", "npmle"}, default "normal"
+        ``"eb"``: the population distribution of (α, β) learned from the run — a bivariate
+        normal (restricted to the lattice), or the nonparametric maximum-likelihood prior
+        (any shape; better when the population is far from normal and there are many points,
+        spikier with few).
     max_prior_points : int, default 5000
         ``"eb"``: points (a seeded random subset) the prior is learned from.
     alpha_bounds, beta_bounds : (float, float), default (0, e²)
@@ -624,20 +670,21 @@ def fit_scaling_laws(
 
         value_sizes = _check_sizes((int(k.min()), int(k.max())) if sizes is None else sizes)
         max_prior_points = as_int(max_prior_points, "max_prior_points", minimum=1)
+        prior = check_choice(prior, "prior", {"normal", "npmle"})
         grid = make_grid(k, value_sizes)
-        post, log_prior = fit_posterior(
+        post, prior_info = fit_posterior(
             offsets, np.log(k if order is None else k[order], dtype=np.float64),
             delta if order is None else delta[order], grid,
-            max_prior_points=max_prior_points, rng=check_random_state(random_state))
+            max_prior_points=max_prior_points, rng=check_random_state(random_state), prior=prior)
         laws = ScalingLaws(pts, post.c, post.alpha, post.sigma, post.beta, post.nll, None,
                            post.status, counts, "eb", contrib,
                            alpha_se=post.alpha_sd, beta_se=post.beta_sd,
-                           info={"log_prior": log_prior, "k_ref": grid.k_ref,
+                           info={**prior_info, "k_ref": grid.k_ref,
                                  "alpha_mean": post.alpha_mean, "beta_mean": post.beta_mean,
                                  "grid": {"alpha_step": grid.alpha_step, "n_alpha": grid.n_alpha,
                                           "beta_step": grid.alpha_step * grid.beta_ratio,
                                           "n_beta": grid.n_beta}})
-        laws.value, laws.value_se, laws.value_sizes = post.value_mean, post.value_sd, value_sizes
+        laws.value_mean, laws.value_se, laws.value_sizes = post.value_mean, post.value_sd, value_sizes
         return laws
 
     if method == "mle":
@@ -750,9 +797,9 @@ def distributional_values(laws: ScalingLaws, sizes=None) -> np.ndarray:
     -------
     numpy.ndarray of float64
         One value per point of ``laws.point`` (NaN where the law is undefined, 0 where c = 0).
-        For ``"eb"`` laws and the range they were fitted for (``laws.value_sizes``), the
-        posterior mean of the value (its standard error is ``laws.value_se``); otherwise the
-        mean of the reported law.
+        The value of the reported law (for ``"eb"``, the posterior mode's law; its posterior
+        standard deviation over ``laws.value_sizes`` is ``laws.value_se``, and the posterior
+        mean ``laws.value_mean``).
     """
     if not isinstance(laws, ScalingLaws):
         raise TypeError("laws must be a ScalingLaws (from fit_scaling_laws)")
@@ -764,8 +811,6 @@ def distributional_values(laws: ScalingLaws, sizes=None) -> np.ndarray:
         else:
             sizes = (100, 1000)
     k_min, k_max = _check_sizes(sizes)
-    if laws.value_sizes is not None and tuple(laws.value_sizes) == (k_min, k_max):
-        return laws.value.copy()  # "eb": the posterior mean, not the mode's law
     a = np.where(np.isfinite(laws.alpha), laws.alpha, 0.0)
     s = power_sum(a, k_min, k_max) / (k_max - k_min + 1)
     v = laws.c * s
