@@ -154,7 +154,7 @@ def test_stage_breakdown(data):
     t.append(time.perf_counter())
     idx = pv.poisson_sample(pi, random_state=rng)
     t.append(time.perf_counter())
-    pv.fit_glm(X[idx], y[idx], weights=1 / pi[idx])
+    pv.fit_glm(X[idx], y[idx], sample_weight=1 / pi[idx])
     t.append(time.perf_counter())
     for name, a, b in zip(["pilot", "scores", "probabilities", "draw", "refit"], t, t[1:]):
         RESULTS[f"stage_{name}"] = b - a

@@ -120,7 +120,7 @@ def run(X, y, *, model, designs, sizes, reps, seed, tau=0.5, label="", progress=
             for j, size in enumerate(sizes):
                 pi = pv.inclusion_probabilities(s, size, min_prob=0.1 * size / m)
                 idx = pv.poisson_sample(pi, random_state=rng)
-                fit = pv.fit_glm(Xr[idx], yr[idx], model=model, tau=tau, weights=1.0 / pi[idx])
+                fit = pv.fit_glm(Xr[idx], yr[idx], model=model, tau=tau, sample_weight=1.0 / pi[idx])
                 theta = np.r_[fit.intercept, fit.coef]
                 yhat = X @ fit.coef + fit.intercept
                 r = y - yhat
