@@ -147,7 +147,7 @@ def run(args) -> int:
     sampler = InfluenceSampler(
         model=args.model, target=args.influence_target, size=args.size, pilot_size=args.pilot_size,
         scores=args.scores, approx=args.approx, tau=args.tau, min_prob=args.min_prob,
-        fit_intercept=not args.no_intercept, l2=args.l2, random_state=args.seed,
+        fit_intercept=not args.no_intercept, l2=args.l2, random_state=args.seed, n_jobs=args.n_jobs,
     )
     try:
         sampler.fit(X, y)
