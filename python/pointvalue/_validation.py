@@ -278,9 +278,12 @@ def check_scalar(
     numeric = any(t in (numbers.Integral, numbers.Real, int, float) for t in types)
     if not isinstance(x, target_type) or (numeric and bool not in types and isinstance(x, (bool, np.bool_))):
         raise TypeError(f"{name} must be {_type_name(target_type)}, got {x!r}")
-    if isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_)):
+    integer_wanted = any(t in (numbers.Integral, int) for t in types)
+    if isinstance(x, (bool, np.bool_)):
+        pass
+    elif integer_wanted and isinstance(x, numbers.Integral):
         x = int(x)
-    elif isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_)):
+    elif isinstance(x, numbers.Real):
         x = float(x)
         if not np.isfinite(x):
             raise ValueError(f"{name} must be finite, got {x!r}")
