@@ -57,6 +57,11 @@ class Data:
             )
         self.kind = kind
         self.y_raw, self.y_val_raw = y, y_val
+        self.y: np.ndarray | None
+        self.y_val: np.ndarray | None
+        self.label: np.ndarray | None
+        self.label_val: np.ndarray | None
+        self.classes: np.ndarray | None
         if kind == "classification":
             if y.dtype.kind == "f" and not np.isfinite(y).all():
                 raise ValueError("y contains NaN or infinite values")

@@ -123,10 +123,11 @@ def run_pipeline(
 
     a_ok = laws.alpha[ok]
     q = np.percentile(a_ok, [10, 25, 50, 75, 90]) if a_ok.size else [np.nan] * 5
+    status_counts = {name: int(np.sum(laws.status == code)) for code, name in scaling.STATUS.items()}
     numbers = {
         "points": int(len(laws)),
         "samples": int(len(contrib)),
-        "status_counts": {name: int(np.sum(laws.status == code)) for code, name in scaling.STATUS.items()},
+        "status_counts": status_counts,
         "alpha_quantiles_10_25_50_75_90": [float(v) for v in q],
         "share_alpha_in_1_1.5": float(np.mean((a_ok >= 1) & (a_ok <= 1.5))) if a_ok.size else float("nan"),
         "median_r2_log_fit": float(np.nanmedian(laws.r2)) if np.isfinite(laws.r2).any() else float("nan"),
@@ -147,8 +148,8 @@ def run_pipeline(
         "",
         f"- model: `{model}`, {len(laws)} points valued, {len(contrib)} samples of Δ "
         f"({n_samples} per point, k uniform in [{sizes[0]}, {sizes[1]})), estimator `{method}`",
-        f"- status: " + ", ".join(f"{k} {v}" for k, v in numbers["status_counts"].items() if v),
-        f"- α quantiles (10/25/50/75/90%): " + " / ".join(_fmt(v, 2) for v in q)
+        "- status: " + ", ".join(f"{k} {v}" for k, v in status_counts.items() if v),
+        "- α quantiles (10/25/50/75/90%): " + " / ".join(_fmt(v, 2) for v in q)
         + f"; share of α in [1, 1.5]: {_fmt(numbers['share_alpha_in_1_1.5'], 2)}",
         f"- median per-point R² of the log-linear trend (fit samples): {_fmt(numbers['median_r2_log_fit'])}",
         f"- share of laws with a standard error of α below 0.5: {_fmt(numbers['share_alpha_se_below_0.5'], 2)}"
@@ -166,7 +167,7 @@ def run_pipeline(
         f"- Spearman(distributional value, mean Δ): {_fmt(rank_corr)}",
         f"- size-aware selection: overlap of the top {budget} points at k={k_small} and k={k_large}: "
         f"{_fmt(overlap, 2)} (laws cross: the best points depend on the dataset size)",
-        f"- time: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()),
+        "- time: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()),
         "",
         "Files: `laws.csv` (one row per point: c, α, σ, β, R², status, distributional value, mean Δ, "
         "ψ at the smallest and largest size), `goodness_of_fit.csv`, `figure1.png`, "

@@ -22,10 +22,8 @@ def size_spec(sizes, size_dist):
         if hi <= lo:
             raise ValueError(f"sizes must satisfy k_min < k_max (k drawn from [k_min, k_max)), got {sizes!r}")
         values = np.arange(lo, hi, dtype=np.int64)
-        if size_dist == "uniform":
-            w = np.ones(len(values))
-        else:  # a continuous log-uniform on [lo, hi), floored
-            w = np.log1p(1.0 / values)
+        # loguniform: a continuous log-uniform on [lo, hi), floored
+        w = np.ones(len(values)) if size_dist == "uniform" else np.log1p(1.0 / values)
         desc = {"sizes": [lo, hi], "size_dist": size_dist}
     else:
         values = np.asarray(size_dist)
@@ -45,7 +43,7 @@ def size_spec(sizes, size_dist):
 
 def seed_of(random_state) -> int:
     if random_state is None:
-        return int(np.random.SeedSequence().entropy % (1 << 63))
+        return int(np.random.SeedSequence().entropy % (1 << 63))  # type: ignore[operator]
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(0, 1 << 63))
     if isinstance(random_state, np.random.RandomState):

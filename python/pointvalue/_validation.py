@@ -41,7 +41,7 @@ __all__ = [
 
 FLOAT_DTYPES = (np.float32, np.float64)
 
-_BOUNDS = {"both": "[]", "left": "[)", "right": "(]", "neither": "()"}
+_BOUNDS = {"both": ("[", "]"), "left": ("[", ")"), "right": ("(", "]"), "neither": ("(", ")")}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -381,7 +381,7 @@ def check_random_state(random_state) -> np.random.Generator:
     if random_state is None or isinstance(random_state, (numbers.Integral, np.random.SeedSequence)):
         if isinstance(random_state, bool):
             raise TypeError("random_state must be None, an int or a numpy Generator")
-        return np.random.default_rng(random_state)
+        return np.random.default_rng(random_state)  # type: ignore[arg-type]
     if isinstance(random_state, np.random.Generator):
         return random_state
     if isinstance(random_state, np.random.RandomState):

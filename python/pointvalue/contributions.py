@@ -112,7 +112,7 @@ class Contributions:
 
         return pd.DataFrame({"point": self.point, "k": self.k, "delta": self.delta})
 
-    def concat(self, other: "Contributions") -> "Contributions":
+    def concat(self, other: Contributions) -> Contributions:
         """Samples of both results, self's first (metadata: self's entries win)."""
         return Contributions(
             np.concatenate([self.point, other.point]),
@@ -149,7 +149,7 @@ class Contributions:
         )
 
     @classmethod
-    def load(cls, path) -> "Contributions":
+    def load(cls, path) -> Contributions:
         """Read a result written by :meth:`save`."""
         with np.load(path, allow_pickle=False) as f:
             meta = json.loads(str(f["meta"])) if "meta" in f else {}
@@ -342,7 +342,8 @@ def marginal_contributions(
     out = run(data, name, model, l2, metric, approx, tol, max_iter, pts, group, values, cdf,
               stratum, sptr, sidx, balanced, seed, 0, n_samples, n_jobs, progress)
     engine["rounds"] = n_samples
-    return Contributions(*out, meta={"engine": engine})
+    point, k, delta = out
+    return Contributions(point, k, delta, meta={"engine": engine})
 
 
 def _resumed(X, y, X_val, y_val, model, previous, *, n_samples, n_jobs, progress, given):

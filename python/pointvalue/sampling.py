@@ -62,10 +62,21 @@ def inclusion_probabilities(scores, size, min_prob=None, return_lambda: bool = F
     and ``1/s_j``. ``λ`` is found by selection (quickselect-style, expected O(n), no full sort):
     each round evaluates ``Σπ`` at the median of the breakpoints still inside the current bracket,
     which halves them, and retires rows whose class (floor, proportional, one) is settled; on the
-    final linear piece ``λ`` is solved in closed form: no iterative guess, exact up to rounding. Ties need no special care. Zero scores get ``min_prob``; if fewer than ``size``
-    rows have a positive score (so even ``λ → ∞`` cannot reach ``size``), the positive rows get 1
-    and the zero-score rows share the remainder equally — the limit of adding a vanishing constant
-    to every score. All-equal scores give ``size / n`` everywhere.
+    final linear piece ``λ`` is solved in closed form: no iterative guess, exact up to rounding.
+    Ties need no special care. Zero scores get ``min_prob``; if fewer than ``size`` rows have a
+    positive score (so even ``λ → ∞`` cannot reach ``size``), the positive rows get 1 and the
+    zero-score rows share the remainder equally — the limit of adding a vanishing constant to
+    every score — so ``Σπ = size`` still holds (also with ``min_prob = 0``). All-equal scores give
+    ``size / n`` everywhere.
+
+    Raises
+    ------
+    ValueError
+        NaN/inf or negative scores; ``size`` not in (0, n] (a design of n rows cannot have
+        ``Σπ > n``, and a silently smaller sum than asked for is never returned);
+        ``min_prob · n > size``.
+    TypeError
+        ``size`` or ``min_prob`` not a real number.
 
     Examples
     --------

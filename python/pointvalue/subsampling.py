@@ -20,8 +20,8 @@ from ._validation import (
     check_design,
     check_n_jobs,
     check_random_state,
-    check_scalar,
     check_sample_weight,
+    check_scalar,
     check_vector,
 )
 from .glm import fit_glm
@@ -90,12 +90,15 @@ class _Params:
         return f"{type(self).__name__}({', '.join(shown)})"
 
 
+class _NotFittedError(ValueError, AttributeError):
+    """scikit-learn's NotFittedError bases, when scikit-learn is not installed."""
+
+
 def _not_fitted_error(msg):
     try:
         from sklearn.exceptions import NotFittedError
-    except ImportError:  # same bases as scikit-learn's
-        class NotFittedError(ValueError, AttributeError):
-            pass
+    except ImportError:
+        return _NotFittedError(msg)
     return NotFittedError(msg)
 
 

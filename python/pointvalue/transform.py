@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Literal
 
 import numpy as np
 
@@ -98,7 +99,7 @@ def fwht(a, axis: int = 0, normalized: bool = False, *, n_jobs: int | None = Non
     """
     arr, axis, n = _check_transform_input(a, axis)
     normalized = check_bool(normalized, "normalized")
-    order = "F" if (arr.ndim == 2 and arr.flags.f_contiguous and not arr.flags.c_contiguous) else "C"
+    order: Literal["C", "F"] = "F" if (arr.ndim == 2 and arr.flags.f_contiguous and not arr.flags.c_contiguous) else "C"
     out = np.array(arr, dtype=arr.dtype, order=order, copy=True)
     _transform_contiguous(out, axis, 1.0 / math.sqrt(n) if normalized else 1.0)
     return out
