@@ -165,6 +165,19 @@ def influence_scores(
     ValueError
         Bad shapes / values (see :func:`pointvalue.fit_glm`), or a singular Σ with ``approx`` in
         {"exact", "sketch"} (collinear columns: pass ``l2 > 0`` or use ``approx="diag"``).
+
+    Examples
+    --------
+    OLS prediction influence is ``|r_i| √H_ii`` (H the hat matrix, intercept column included):
+
+    >>> import numpy as np, pointvalue as pv
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((500, 2)); y = X @ [1.0, 2.0] + rng.standard_normal(500)
+    >>> fit = pv.fit_glm(X, y)
+    >>> s = pv.influence_scores(X, y, fit.coef, intercept=fit.intercept, target="prediction")
+    >>> h = pv.leverage_scores(np.c_[X, np.ones(500)])
+    >>> bool(np.allclose(s, np.abs(y - fit.predict(X)) * np.sqrt(h)))
+    True
     """
     sample_weight = _deprecated_weights(sample_weight, weights)
     model = check_choice(model, "model", set(MODELS))
