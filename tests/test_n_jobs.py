@@ -26,7 +26,7 @@ def test_every_compute_entry_point_takes_n_jobs_defaulting_to_none(func):
 
 
 def test_semantics():
-    cores = int(_core.max_threads())
+    cores = int(_core.config.max_threads())
     assert check_n_jobs(None) == 1
     assert check_n_jobs(1) == 1 and check_n_jobs(5) == 5 and check_n_jobs(np.int64(2)) == 2
     assert check_n_jobs(-1) == cores
@@ -44,19 +44,19 @@ def test_joblib_context_sets_the_default():
         assert check_n_jobs(None) == 3
         assert check_n_jobs(2) == 2  # an explicit value wins
     with joblib.parallel_config(n_jobs=-1):
-        assert check_n_jobs(None) == int(_core.max_threads())
+        assert check_n_jobs(None) == int(_core.config.max_threads())
     with joblib.parallel_backend("threading", n_jobs=2):
         assert check_n_jobs(None) == 2
     assert check_n_jobs(None) == 1
 
 
 def test_the_openmp_thread_count_is_restored_after_a_call(rng):
-    before = int(_core.max_threads())
+    before = int(_core.config.max_threads())
     pv.fwht(rng.standard_normal(1 << 12), n_jobs=1)
     pv.fwht(rng.standard_normal(1 << 12), n_jobs=before + 1)
     with pytest.raises(ValueError):  # restored on error too
         pv.fwht(np.ones(3), n_jobs=1)
-    assert int(_core.max_threads()) == before
+    assert int(_core.config.max_threads()) == before
 
 
 def test_threads_never_change_results(rng):
@@ -107,11 +107,11 @@ def test_kernels_run_with_the_resolved_thread_count(monkeypatch):
     real = transform._transform_contiguous
 
     def spy(*args):
-        seen.append(int(_core.max_threads()))  # OpenMP's count for the kernel about to run
+        seen.append(int(_core.config.max_threads()))  # OpenMP's count for the kernel about to run
         return real(*args)
 
     monkeypatch.setattr(transform, "_transform_contiguous", spy)
-    before = int(_core.max_threads())
+    before = int(_core.config.max_threads())
     for n_jobs, want in ((1, 1), (3, 3), (-1, before), (None, 1)):
         pv.fwht(np.ones(8), n_jobs=n_jobs)
         assert seen[-1] == want
@@ -119,5 +119,5 @@ def test_kernels_run_with_the_resolved_thread_count(monkeypatch):
         pv.fwht(np.ones(8))
     assert seen[-1] == 2
     with _threads.openmp_threads(2):
-        assert int(_core.max_threads()) == 2
-    assert int(_core.max_threads()) == before
+        assert int(_core.config.max_threads()) == 2
+    assert int(_core.config.max_threads()) == before
