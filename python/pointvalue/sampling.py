@@ -14,7 +14,7 @@ import numpy as np
 
 from . import _core
 from ._threads import uses_n_jobs
-from ._validation import as_float_array, check_bool, check_random_state, check_scalar
+from ._validation import as_float_array, check_bool, check_random_state, check_scalar, check_vector
 
 __all__ = ["inclusion_probabilities", "poisson_sample", "sampling_uniforms"]
 
@@ -84,7 +84,7 @@ def inclusion_probabilities(scores, size, min_prob=None, return_lambda: bool = F
     >>> pv.inclusion_probabilities([1.0, 2.0, 3.0, 100.0], size=2)
     array([0.16666667, 0.33333333, 0.5       , 1.        ])
     """
-    s = as_float_array(scores, "scores", ndim=1, dtypes=(np.float64,))
+    s = check_vector(scores, "scores")
     if (s < 0).any():
         raise ValueError("scores must be non-negative")
     n = s.shape[0]
