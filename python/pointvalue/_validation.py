@@ -17,6 +17,8 @@ Arrays: :func:`as_float_array` (any floating array; its NaN/inf scan is the comp
 
 from __future__ import annotations
 
+import functools
+import math
 import numbers
 from typing import Any
 
@@ -274,21 +276,32 @@ def check_scalar(
     """
     if include_boundaries not in _BOUNDS:
         raise ValueError(f"include_boundaries must be one of {sorted(_BOUNDS)}, got {include_boundaries!r}")
-    types = target_type if isinstance(target_type, tuple) else (target_type,)
-    numeric = any(t in (numbers.Integral, numbers.Real, int, float) for t in types)
-    if not isinstance(x, target_type) or (numeric and bool not in types and isinstance(x, (bool, np.bool_))):
+    kind = _kinds(target_type)
+    is_bool = isinstance(x, (bool, np.bool_))
+    if not isinstance(x, target_type) or (is_bool and kind != "bool"):
         raise TypeError(f"{name} must be {_type_name(target_type)}, got {x!r}")
-    integer_wanted = any(t in (numbers.Integral, int) for t in types)
-    if isinstance(x, (bool, np.bool_)):
-        pass
-    elif integer_wanted and isinstance(x, numbers.Integral):
+    if kind == "int" and not is_bool:
         x = int(x)
-    elif isinstance(x, numbers.Real):
+    elif kind in ("int", "real") and not is_bool:  # a real number wanted (an int is one too)
         x = float(x)
-        if not np.isfinite(x):
+        if not math.isfinite(x):
             raise ValueError(f"{name} must be finite, got {x!r}")
-    _check_range(x, name, min_val, max_val, include_boundaries)
+    if min_val is not None or max_val is not None:
+        _check_range(x, name, min_val, max_val, include_boundaries)
     return x
+
+
+@functools.cache
+def _kinds(target_type) -> str:
+    """"int" if an integer is wanted, "real" if a real number, "bool" if bools are accepted, else ""."""
+    types = target_type if isinstance(target_type, tuple) else (target_type,)
+    if bool in types:
+        return "bool"
+    if any(t in (numbers.Integral, int) for t in types):
+        return "int"
+    if any(t in (numbers.Real, float) for t in types):
+        return "real"
+    return ""
 
 
 def _check_range(x, name, min_val, max_val, include_boundaries) -> None:
@@ -354,10 +367,20 @@ def check_n_jobs(n_jobs, name: str = "n_jobs") -> int:
         raise ValueError(f"{name} == 0 has no meaning: use None or 1 (one worker), -1 (all cores) "
                          "or a positive number")
     if n_jobs < 0:
-        from ._core.config import max_threads
-
-        return max(1, int(max_threads()) + 1 + n_jobs)
+        return max(1, _openmp_max_threads() + 1 + n_jobs)
     return n_jobs
+
+
+@functools.cache
+def _openmp_max_threads_function():
+    from ._core.config import max_threads
+
+    return max_threads
+
+
+def _openmp_max_threads() -> int:
+    """OpenMP's thread count for the calling thread (OMP_NUM_THREADS and the affinity respected)."""
+    return int(_openmp_max_threads_function()())
 
 
 def _joblib_context_n_jobs():
