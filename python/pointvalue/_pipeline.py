@@ -70,7 +70,7 @@ def run_pipeline(
     t2 = time.perf_counter()
     log(f"[3/4] scaling laws ({method})")
     laws = scaling.fit_scaling_laws(contrib, method=method, sizes=(sizes[0], sizes[1] - 1),
-                               **({"X": X, "y": y, "random_state": seed} if method == "amortized" else {}))
+                                     **({"X": X, "y": y, "random_state": seed} if method == "amortized" else {}))
     timings["fit_s"] = time.perf_counter() - t2
     values = scaling.distributional_values(laws, sizes=(sizes[0], sizes[1] - 1))
     gp, gk, gm, gn = scaling.empirical_means(contrib)
