@@ -303,6 +303,7 @@ if parametrize_with_checks is not None:
                                           expected_failed_checks=_expected_failures)
 
     @pytest.mark.filterwarnings("ignore:scores='influence' on float32 X:UserWarning")
+    @pytest.mark.filterwarnings("ignore:size=30 is at least the number of rows:UserWarning")  # the checks' tiny data
     @_checks
     def test_sklearn_estimator_checks(estimator, check):
         check(estimator)
