@@ -56,7 +56,7 @@ def _run_inplace(benchmark, fn, a, expected, dtype):
 
 def _impls_1d(dtype):
     impls = {
-        "pointvalue": lambda b: pv.fwht_inplace(b),
+        "pointvalue": lambda b: pv.fwht_inplace(b, n_jobs=-1),
         "copy": None,
         "numpy": None,
     }
@@ -108,7 +108,7 @@ def test_fwht_1d(benchmark, log2n, dtype, impl):
 
 def _impls_2d(order):
     """Transform along axis 0 of a (2^16, 64) array in the given memory order, in place."""
-    impls = {"pointvalue": lambda b: pv.fwht_inplace(b, axis=0), "copy": None, "numpy": None}
+    impls = {"pointvalue": lambda b: pv.fwht_inplace(b, axis=0, n_jobs=-1), "copy": None, "numpy": None}
     if HAVE["fht_cpu"]:
         import fht_cpu
 

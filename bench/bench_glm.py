@@ -57,7 +57,7 @@ def numpy_influence_careful(X, y, coef, b):
 
 
 def pointvalue_influence(X, y, coef, b):
-    return pv.influence_scores(X, y, coef, intercept=b)
+    return pv.influence_scores(X, y, coef, intercept=b, n_jobs=-1)
 
 
 def logistic_data(n=N_LOG, d=D_LOG, seed=1):
@@ -113,7 +113,7 @@ def log_data():
 @pytest.mark.benchmark(group="logistic")
 def test_logistic_pointvalue(benchmark, log_data):
     X, y = log_data
-    fit = benchmark(pv.fit_glm, X, y, model="logistic", l2=1.0)
+    fit = benchmark(pv.fit_glm, X, y, model="logistic", l2=1.0, n_jobs=-1)
     from sklearn.linear_model import LogisticRegression
 
     ref = LogisticRegression(C=1.0, solver="newton-cholesky", tol=1e-10).fit(X, y)
@@ -132,7 +132,7 @@ def test_logistic_sklearn(benchmark, log_data, solver):
 @pytest.mark.benchmark(group="quantile")
 def test_quantile_pointvalue(benchmark):
     X, y = quantile_data()
-    benchmark(pv.fit_glm, X, y, model="quantile", tau=0.9)
+    benchmark(pv.fit_glm, X, y, model="quantile", tau=0.9, n_jobs=-1)
 
 
 @pytest.mark.benchmark(group="quantile")
@@ -167,10 +167,10 @@ def main():
     t_pl, s_pl = _best(lambda: numpy_influence_plain(X, y, coef, b), repeat=1)
     assert np.allclose(s_pv, s_np, rtol=1e-8) and np.allclose(s_pv, s_pl, rtol=1e-8)
     t_sum, _ = _best(lambda: X.sum(axis=0))
-    t_pr, _ = _best(lambda: pv.influence_scores(X, y, coef, intercept=b, target="prediction"))
-    t_dg, _ = _best(lambda: pv.influence_scores(X, y, coef, intercept=b, approx="diag"))
-    t_sk, _ = _best(lambda: pv.influence_scores(X, y, coef, intercept=b, approx="sketch", random_state=0))
-    t_lr, _ = _best(lambda: pv.influence_scores(X, y, coef, intercept=b, approx="lowrank", random_state=0))
+    t_pr, _ = _best(lambda: pv.influence_scores(X, y, coef, intercept=b, target="prediction", n_jobs=-1))
+    t_dg, _ = _best(lambda: pv.influence_scores(X, y, coef, intercept=b, approx="diag", n_jobs=-1))
+    t_sk, _ = _best(lambda: pv.influence_scores(X, y, coef, intercept=b, approx="sketch", random_state=0, n_jobs=-1))
+    t_lr, _ = _best(lambda: pv.influence_scores(X, y, coef, intercept=b, approx="lowrank", random_state=0, n_jobs=-1))
     shape = f"{N_INF:,}×{D_INF}"
     rows += [
         (f"influence exact (coef), {shape}", "numpy/scipy careful (no copy, cho_solve, GEMM)", t_pv, t_np),
@@ -181,17 +181,17 @@ def main():
         (f"influence lowrank (rank 20), {shape}", "numpy/scipy careful (exact)", t_lr, t_np),
     ]
     X, y = logistic_data()
-    t_pv, fit = _best(lambda: pv.fit_glm(X, y, model="logistic", l2=1.0))
+    t_pv, fit = _best(lambda: pv.fit_glm(X, y, model="logistic", l2=1.0, n_jobs=-1))
     for solver in ("lbfgs", "newton-cholesky"):
         t_sk, ref = _best(lambda s=solver: LogisticRegression(C=1.0, solver=s, tol=1e-8, max_iter=1000).fit(X, y))
         err = np.abs(ref.coef_[0] - fit.coef).max()
         rows.append((f"fit_glm logistic l2=1, {N_LOG:,}×{D_LOG}",
                      f"sklearn LogisticRegression({solver}, tol=1e-8) [max coef diff {err:.1e}]", t_pv, t_sk))
-    t_pv, fit = _best(lambda: pv.fit_glm(X, y))
+    t_pv, fit = _best(lambda: pv.fit_glm(X, y, n_jobs=-1))
     t_ls, _ = _best(lambda: np.linalg.lstsq(np.c_[X, np.ones(len(y))], y, rcond=None))
     rows.append((f"fit_glm ols, {N_LOG:,}×{D_LOG}", "numpy.linalg.lstsq (np.c_[X, 1])", t_pv, t_ls))
     X, y = quantile_data()
-    t_pv, fit = _best(lambda: pv.fit_glm(X, y, model="quantile", tau=0.9))
+    t_pv, fit = _best(lambda: pv.fit_glm(X, y, model="quantile", tau=0.9, n_jobs=-1))
     t_hi, ref = _best(lambda: QuantileRegressor(quantile=0.9, alpha=0.0, solver="highs").fit(X, y), repeat=1)
     err = np.abs(ref.coef_ - fit.coef).max()
     rows.append((f"fit_glm quantile τ=0.9, {N_QR:,}×{D_QR}",

@@ -7,7 +7,7 @@
   ``ridge`` where k ≤ d makes least squares singular), we call
   :func:`pointvalue.evaluate_contributions` (exact incremental refits). Both run on one thread
   (threadpoolctl limits BLAS and OpenMP; ``n_jobs=1``), so the ratio is per core;
-  ``pointvalue_all_cores`` is the same call with the default ``n_jobs`` (one base set per
+  ``pointvalue_all_cores`` is the same call with ``n_jobs=-1`` (one base set per
   core) against the same single-threaded scikit-learn loop. Least squares
   values agree to 1e-8; for logistic our Δ of the first pair is checked against a converged
   scikit-learn refit (``solver="newton-cholesky", tol=1e-10``) to 1e-8, and the deviation of
@@ -94,8 +94,8 @@ def test_delta_vs_sklearn_refits(benchmark, impl, model, d, k):
         model = "ridge"  # least squares needs k > d
     subsets, points = pairs(k)
     benchmark.group = f"{N_PAIRS} Δ, {model} d={d} k={k}"
-    if impl == "pointvalue_all_cores":  # our default n_jobs (one base set per core)
-        kw = {"model": model}
+    if impl == "pointvalue_all_cores":  # n_jobs=-1 (one base set per core)
+        kw = {"model": model, "n_jobs": -1}
         pv.evaluate_contributions(X, y, Xv, yv, subsets, points, **kw)  # warm-up
         out = benchmark.pedantic(pv.evaluate_contributions, args=(X, y, Xv, yv, subsets, points),
                                  kwargs=kw, rounds=10, iterations=1)
@@ -134,7 +134,7 @@ def test_throughput_paper_setting(benchmark, model):
 
     def run():
         return pv.marginal_contributions(X, y, Xv, yv, model=model, points=np.arange(1000), n_samples=100,
-                                         sizes=(100, 1000), random_state=0, progress=True)
+                                         sizes=(100, 1000), random_state=0, progress=True, n_jobs=-1)
 
     t0 = time.perf_counter()
     out = benchmark.pedantic(run, rounds=1, iterations=1)

@@ -63,7 +63,7 @@ def test_sum_pass(benchmark, data):
 
 def test_sampler_diag_end_to_end(benchmark, data):
     X, y = data
-    sampler = pv.InfluenceSampler(size=SIZE, approx="diag", random_state=0)
+    sampler = pv.InfluenceSampler(size=SIZE, approx="diag", random_state=0, n_jobs=-1)
     benchmark.pedantic(lambda: sampler.fit(X, y), rounds=3, iterations=1)
     RESULTS["diag"] = _median(benchmark)
     assert abs(len(sampler.indices_) - SIZE) < 6 * np.sqrt(SIZE)
@@ -71,7 +71,7 @@ def test_sampler_diag_end_to_end(benchmark, data):
 
 def test_sampler_exact_end_to_end(benchmark, data):
     X, y = data
-    sampler = pv.InfluenceSampler(size=SIZE, approx="exact", random_state=0)
+    sampler = pv.InfluenceSampler(size=SIZE, approx="exact", random_state=0, n_jobs=-1)
     benchmark.pedantic(lambda: sampler.fit(X, y), rounds=2, iterations=1)
     RESULTS["exact"] = _median(benchmark)
 
@@ -126,13 +126,13 @@ def test_numpy_exact_pipeline(benchmark, data):
 
 def test_inclusion_probabilities_kernel(benchmark, data):
     s = np.random.default_rng(1).lognormal(0, 2, N)
-    benchmark.pedantic(lambda: pv.inclusion_probabilities(s, SIZE, min_prob=0.1 * SIZE / N),
+    benchmark.pedantic(lambda: pv.inclusion_probabilities(s, SIZE, min_prob=0.1 * SIZE / N, n_jobs=-1),
                        rounds=3, iterations=1)
     RESULTS["probabilities"] = _median(benchmark)
     t0 = time.perf_counter()
     ref = numpy_probabilities(s, SIZE, 0.1 * SIZE / N)
     RESULTS["numpy_probabilities"] = time.perf_counter() - t0
-    np.testing.assert_allclose(pv.inclusion_probabilities(s, SIZE, min_prob=0.1 * SIZE / N), ref, rtol=1e-6)
+    np.testing.assert_allclose(pv.inclusion_probabilities(s, SIZE, min_prob=0.1 * SIZE / N, n_jobs=-1), ref, rtol=1e-6)
 
 
 def test_stage_breakdown(data):
@@ -143,18 +143,18 @@ def test_stage_breakdown(data):
     t = [time.perf_counter()]
     p = max(10 * (d + 1), SIZE // 4)
     pilot = np.sort(rng.choice(n, p, replace=False))
-    fit = pv.fit_glm(X[pilot], y[pilot])
+    fit = pv.fit_glm(X[pilot], y[pilot], n_jobs=-1)
     t.append(time.perf_counter())
-    s = pv.subsampling_scores(X, y, fit.coef, fit.intercept, approx="diag")
+    s = pv.subsampling_scores(X, y, fit.coef, fit.intercept, approx="diag", n_jobs=-1)
     t.append(time.perf_counter())
     rest = np.ones(n, bool)
     rest[pilot] = False
     pi = np.zeros(n)
-    pi[rest] = pv.inclusion_probabilities(s[rest], SIZE, min_prob=0.1 * SIZE / (n - p))
+    pi[rest] = pv.inclusion_probabilities(s[rest], SIZE, min_prob=0.1 * SIZE / (n - p), n_jobs=-1)
     t.append(time.perf_counter())
-    idx = pv.poisson_sample(pi, random_state=rng)
+    idx = pv.poisson_sample(pi, random_state=rng, n_jobs=-1)
     t.append(time.perf_counter())
-    pv.fit_glm(X[idx], y[idx], weights=1 / pi[idx])
+    pv.fit_glm(X[idx], y[idx], sample_weight=1 / pi[idx], n_jobs=-1)
     t.append(time.perf_counter())
     for name, a, b in zip(["pilot", "scores", "probabilities", "draw", "refit"], t, t[1:]):
         RESULTS[f"stage_{name}"] = b - a
@@ -175,7 +175,7 @@ X, y = make_data({n})
 with open("/proc/self/clear_refs", "w") as f:  # reset the high-water mark: measure the fit only
     f.write("5")
 before_fit = status("VmRSS")
-pv.InfluenceSampler(size={size}, approx={approx!r}, random_state=0).fit(X, y)
+pv.InfluenceSampler(size={size}, approx={approx!r}, random_state=0, n_jobs=-1).fit(X, y)
 peak = status("VmHWM")
 print(json.dumps(dict(base=base, before_fit=before_fit, peak=peak, xbytes=X.nbytes)))
 """

@@ -107,7 +107,7 @@ def theory():
         contrib = _cached(
             f"theory_{n_pool}_{n_val}",
             lambda: pv.marginal_contributions(X, y, Xv, yv, model="ols", points=points, n_samples=4000,
-                                              size_dist=sizes, random_state=1, progress=True),
+                                              size_dist=sizes, random_state=1, progress=True, n_jobs=-1),
         )
         laws = pv.fit_scaling_laws(contrib)
         ok = laws.status == 0
@@ -188,10 +188,10 @@ def logistic():
         points = np.arange(400)
         fitc = _cached(f"logistic_{name}_fit", lambda: pv.marginal_contributions(
             Xs[pool], y[pool], Xs[val], y[val], model="logistic", points=points, n_samples=200,
-            random_state=2, progress=True))
+            random_state=2, progress=True, n_jobs=-1))
         held = _cached(f"logistic_{name}_held", lambda: pv.marginal_contributions(
             Xs[pool], y[pool], Xs[val], y[val], model="logistic", points=points, n_samples=200,
-            size_dist=np.array([100, 200, 400, 800]), random_state=3, progress=True))
+            size_dist=np.array([100, 200, 400, 800]), random_state=3, progress=True, n_jobs=-1))
         res = {}
         for method in ("mle", "log"):
             laws = pv.fit_scaling_laws(fitc, method=method)
@@ -258,7 +258,7 @@ def valuation():
     points = np.arange(300)
     big = _cached("valuation_truth", lambda: pv.marginal_contributions(
         Xs[pool], y[pool], Xs[val], y[val], model="logistic", points=points, n_samples=1000,
-        random_state=4, progress=True))
+        random_state=4, progress=True, n_jobs=-1))
     order = np.argsort(big.point, kind="stable")
     P = big.point[order].reshape(len(points), -1)
     K = big.k[order].reshape(len(points), -1)
@@ -310,7 +310,7 @@ def addition(trials=200, n_add=100):
     cand = np.arange(1000)  # candidate points (valued); base pools come from the rest of the pool
     contrib = _cached("addition_casp", lambda: pv.marginal_contributions(
         Xs[pool], y[pool], Xs[val], y[val], model="logistic", points=cand, n_samples=100,
-        sizes=(200, 1000), random_state=6, progress=True))
+        sizes=(200, 1000), random_state=6, progress=True, n_jobs=-1))
     laws = pv.fit_scaling_laws(contrib)
     gp, gk, gm, gn = pv.scaling.empirical_means(contrib)
     mean_delta = np.bincount(np.searchsorted(laws.point, gp), weights=gm * gn) / laws.n_samples

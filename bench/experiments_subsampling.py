@@ -99,7 +99,7 @@ def run(X, y, *, model, designs, sizes, reps, seed, tau=0.5, label="", progress=
     from tqdm.auto import tqdm
 
     n, d = X.shape
-    full = pv.fit_glm(X, y, model=model, tau=tau)
+    full = pv.fit_glm(X, y, model=model, tau=tau, n_jobs=-1)
     theta_full = np.r_[full.intercept, full.coef]
     yhat_full = X @ full.coef + full.intercept
     loss_full = (check_loss(y - yhat_full, tau) if model == "quantile" else (y - yhat_full) ** 2).mean()
@@ -108,7 +108,7 @@ def run(X, y, *, model, designs, sizes, reps, seed, tau=0.5, label="", progress=
     for rep in tqdm(range(reps), desc=label, disable=not progress):
         rng = np.random.default_rng([seed, rep])
         pilot = np.sort(rng.choice(n, pilot_size, replace=False))
-        pfit = pv.fit_glm(X[pilot], y[pilot], model=model, tau=tau)
+        pfit = pv.fit_glm(X[pilot], y[pilot], model=model, tau=tau, n_jobs=-1)
         rest = np.ones(n, bool)
         rest[pilot] = False
         Xr, yr = X[rest], y[rest]
@@ -116,11 +116,12 @@ def run(X, y, *, model, designs, sizes, reps, seed, tau=0.5, label="", progress=
         for name in designs:
             kind, target, approx = DESIGNS[name]
             s = pv.subsampling_scores(X, y, pfit.coef, pfit.intercept, scores=kind, model=model,
-                                      target=target, approx=approx, tau=tau, random_state=rng)[rest]
+                                      target=target, approx=approx, tau=tau, random_state=rng,
+                                      n_jobs=-1)[rest]
             for j, size in enumerate(sizes):
-                pi = pv.inclusion_probabilities(s, size, min_prob=0.1 * size / m)
-                idx = pv.poisson_sample(pi, random_state=rng)
-                fit = pv.fit_glm(Xr[idx], yr[idx], model=model, tau=tau, weights=1.0 / pi[idx])
+                pi = pv.inclusion_probabilities(s, size, min_prob=0.1 * size / m, n_jobs=-1)
+                idx = pv.poisson_sample(pi, random_state=rng, n_jobs=-1)
+                fit = pv.fit_glm(Xr[idx], yr[idx], model=model, tau=tau, sample_weight=1.0 / pi[idx], n_jobs=-1)
                 theta = np.r_[fit.intercept, fit.coef]
                 yhat = X @ fit.coef + fit.intercept
                 r = y - yhat

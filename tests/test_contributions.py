@@ -297,7 +297,7 @@ def test_deterministic_whatever_threads(rng):
     a = pv.marginal_contributions(X, y, Xv, yv, n_jobs=1, **kw)
     b = pv.marginal_contributions(X, y, Xv, yv, n_jobs=2, **kw)
     with threadpool_limits(1, "openmp"):
-        c = pv.marginal_contributions(X, y, Xv, yv, **kw)
+        c = pv.marginal_contributions(X, y, Xv, yv, n_jobs=-1, **kw)
     d = pv.marginal_contributions(np.asfortranarray(X), y, Xv, yv, n_jobs=2, **kw)
     for other in (b, c, d):
         assert_array_equal(a.k, other.k)

@@ -45,7 +45,7 @@ def test_ols_matches_lstsq(rng, order, weighted):
     n, d = X.shape
     y = X @ rng.standard_normal(d) + 2.0 + rng.standard_normal(n)
     w = rng.uniform(0.1, 3.0, n) if weighted else None
-    fit = pv.fit_glm(X, y, weights=w)
+    fit = pv.fit_glm(X, y, sample_weight=w)
     sw = np.ones(n) if w is None else np.sqrt(w)
     ref = np.linalg.lstsq(_aug(X) * sw[:, None], y * sw, rcond=None)[0]
     np.testing.assert_allclose(fit.coef, ref[:d], rtol=0, atol=1e-10 * np.abs(ref).max())
@@ -70,7 +70,7 @@ def test_ridge_matches_sklearn(rng):
     y = X @ rng.standard_normal(d) + 1.0 + rng.standard_normal(n)
     w = rng.uniform(0.5, 2.0, n)
     for l2 in (0.1, 10.0, 1000.0):
-        fit = pv.fit_glm(X, y, l2=l2, weights=w)
+        fit = pv.fit_glm(X, y, l2=l2, sample_weight=w)
         ref = sklm.Ridge(alpha=l2, solver="cholesky").fit(X, y, sample_weight=w)
         np.testing.assert_allclose(fit.coef, ref.coef_, rtol=1e-9, atol=1e-10)
         assert fit.intercept == pytest.approx(ref.intercept_, abs=1e-8)
@@ -155,9 +155,9 @@ def test_zero_weights_equal_dropping_rows(rng):
     w = rng.uniform(0.5, 2, 300)
     w[::3] = 0.0
     for model, yy in (("ols", y), ("logistic", (y > np.median(y)).astype(float))):
-        a = pv.fit_glm(X, yy, model=model, weights=w, l2=0.1)
+        a = pv.fit_glm(X, yy, model=model, sample_weight=w, l2=0.1)
         keep = w > 0
-        b = pv.fit_glm(X[keep], yy[keep], model=model, weights=w[keep], l2=0.1)
+        b = pv.fit_glm(X[keep], yy[keep], model=model, sample_weight=w[keep], l2=0.1)
         np.testing.assert_allclose(a.coef, b.coef, rtol=1e-9, atol=1e-11)
 
 
@@ -165,10 +165,10 @@ def test_deterministic_and_integer_weights_equal_repeats(rng):
     X = _design(rng, n=200, d=3)
     y = X @ [1.0, 2.0, 3.0] + rng.standard_normal(200)
     w = rng.integers(1, 4, 200).astype(float)
-    a = pv.fit_glm(X, y, weights=w)
+    a = pv.fit_glm(X, y, sample_weight=w)
     b = pv.fit_glm(np.repeat(X, w.astype(int), axis=0), np.repeat(y, w.astype(int)))
     np.testing.assert_allclose(a.coef, b.coef, rtol=1e-10)
-    np.testing.assert_array_equal(pv.fit_glm(X, y, weights=w).coef, a.coef)
+    np.testing.assert_array_equal(pv.fit_glm(X, y, sample_weight=w).coef, a.coef)
 
 
 # -------------------------------------------------------------------------------- logistic
@@ -187,7 +187,7 @@ def _logistic_data(rng, n=800, d=4):
 def test_logistic_matches_sklearn(rng, l2, weighted):
     X, y = _logistic_data(rng)
     w = rng.uniform(0.2, 2.0, len(y)) if weighted else None
-    fit = pv.fit_glm(X, y, model="logistic", l2=l2, weights=w)
+    fit = pv.fit_glm(X, y, model="logistic", l2=l2, sample_weight=w)
     C = np.inf if l2 == 0 else 1.0 / l2
     ref = sklm.LogisticRegression(C=C, solver="newton-cholesky", tol=1e-14, max_iter=1000)
     ref.fit(X, y, sample_weight=w)
@@ -263,7 +263,7 @@ def test_poisson_matches_sklearn(rng, alpha, weighted):
     y = rng.poisson(np.exp(X @ [0.3, -0.2, 0.1, 0.4] + 0.5)).astype(float)
     w = rng.uniform(0.5, 2.0, n) if weighted else None
     sw = n if w is None else w.sum()
-    fit = pv.fit_glm(X, y, model="poisson", l2=alpha * sw, weights=w)
+    fit = pv.fit_glm(X, y, model="poisson", l2=alpha * sw, sample_weight=w)
     ref = sklm.PoissonRegressor(alpha=alpha, solver="newton-cholesky", tol=1e-14, max_iter=1000)
     ref.fit(X, y, sample_weight=w)
     np.testing.assert_allclose(fit.coef, ref.coef_, rtol=1e-6, atol=1e-8)
@@ -302,7 +302,7 @@ def test_quantile_weighted_matches_statsmodels_objective(rng):
     X = rng.standard_normal((n, d))
     y = X @ [2.0, -1.0] + rng.standard_normal(n)
     w = rng.uniform(0.2, 3.0, n)
-    fit = pv.fit_glm(X, y, model="quantile", tau=0.75, weights=w)
+    fit = pv.fit_glm(X, y, model="quantile", tau=0.75, sample_weight=w)
     ref = sklm.QuantileRegressor(quantile=0.75, alpha=0.0, solver="highs").fit(X, y, sample_weight=w)
     ours = _objective("quantile", X, y, fit.coef, fit.intercept, w, tau=0.75)
     theirs = _objective("quantile", X, y, ref.coef_, ref.intercept_, w, tau=0.75)
@@ -344,9 +344,9 @@ def test_bad_input(rng, bad):
     elif bad == "shape":
         y = y[:-1]
     elif bad == "neg_w":
-        kw["weights"] = -np.ones(20)
+        kw["sample_weight"] = -np.ones(20)
     elif bad == "zero_w":
-        kw["weights"] = np.zeros(20)
+        kw["sample_weight"] = np.zeros(20)
     elif bad == "empty":
         X, y = X[:0], y[:0]
     elif bad == "tau":
@@ -378,7 +378,7 @@ def test_quantile_no_intercept_and_zero_weights(rng):
     y = X @ [1.0, -1.0, 0.5] + rng.standard_normal(n)
     w = rng.uniform(0.5, 2.0, n)
     w[:40] = 0.0
-    fit = pv.fit_glm(X, y, model="quantile", tau=0.25, weights=w, fit_intercept=False)
+    fit = pv.fit_glm(X, y, model="quantile", tau=0.25, sample_weight=w, fit_intercept=False)
     ref = sklm.QuantileRegressor(quantile=0.25, alpha=0.0, solver="highs", fit_intercept=False)
     ref.fit(X, y, sample_weight=w)
     np.testing.assert_allclose(fit.coef, ref.coef_, atol=1e-6)
@@ -414,7 +414,7 @@ def test_logistic_badly_scaled_weighted_reaches_rounding_level(rng):
     eta = (X - shift) @ [0.5, 0.05, 3, -0.5, 0.01]
     y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float)
     w = 1 / rng.uniform(1e-4, 1, n)
-    fit = pv.fit_glm(X, y, model="logistic", weights=w, l2=0.1)
+    fit = pv.fit_glm(X, y, model="logistic", sample_weight=w, l2=0.1)
     Xc = X - X.mean(0)
     e = Xc @ fit.coef + fit.intercept + X.mean(0) @ fit.coef
     r = w * (y - 1 / (1 + np.exp(-e)))

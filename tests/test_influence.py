@@ -59,7 +59,7 @@ def reference(X, y, coef, model, intercept, target, tau=0.5, w=None, l2=0.0):
 
 
 def _fit(X, y, model, intercept, w=None, l2=0.0, tau=0.5):
-    fit = pv.fit_glm(X, y, model=model, fit_intercept=intercept, weights=w, l2=l2, tau=tau)
+    fit = pv.fit_glm(X, y, model=model, fit_intercept=intercept, sample_weight=w, l2=l2, tau=tau)
     return fit.coef, (fit.intercept if intercept else None)
 
 
@@ -87,7 +87,7 @@ def test_exact_weighted_ridge_at_pilot(rng, model, target):
     w = rng.uniform(0.2, 3.0, len(y))
     coef = rng.uniform(-0.3, 0.3, X.shape[1])
     for l2 in (0.0, 3.0):
-        got = pv.influence_scores(X, y, coef, model=model, intercept=0.1, target=target, weights=w,
+        got = pv.influence_scores(X, y, coef, model=model, intercept=0.1, target=target, sample_weight=w,
                                   l2=l2, approx="exact")
         ref = reference(X, y, coef, model, 0.1, target, w=w, l2=l2)
         np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-13 * ref.max())
@@ -158,7 +158,7 @@ def test_diag_matches_definition(rng, target, intercept, l2):
     X, y = _data(rng, "logistic")
     coef, b = _fit(X, y, "logistic", intercept, l2=1.0)
     w = rng.uniform(0.5, 2.0, len(y))
-    got = pv.influence_scores(X, y, coef, model="logistic", intercept=b, target=target, weights=w,
+    got = pv.influence_scores(X, y, coef, model="logistic", intercept=b, target=target, sample_weight=w,
                               l2=l2, approx="diag")
     eta = X @ coef + (b or 0.0)
     f, v = _factors("logistic", eta, y, 0.5)
@@ -317,7 +317,7 @@ def test_bad_input(rng, bad):
     elif bad == "logistic_y":
         kw["model"] = "logistic"
     elif bad == "neg_w":
-        kw["weights"] = -np.ones(30)
+        kw["sample_weight"] = -np.ones(30)
     with pytest.raises(err):
         pv.influence_scores(X, y, coef, **kw)
 
@@ -364,10 +364,10 @@ def test_results_do_not_depend_on_memory_alignment(rng):
     res = []
     for off in (0, 1, 3):
         Xo, yo, wo = _shifted_copy(X, off), _shifted_copy(y, off), _shifted_copy(w, off)
-        fit = pv.fit_glm(Xo, yo, model="logistic", weights=wo, l2=0.5)
+        fit = pv.fit_glm(Xo, yo, model="logistic", sample_weight=wo, l2=0.5)
         out = [fit.coef, [fit.intercept]]
         for approx in ("exact", "diag"):
-            out.append(pv.influence_scores(Xo, yo, fit.coef, model="logistic", weights=wo,
+            out.append(pv.influence_scores(Xo, yo, fit.coef, model="logistic", sample_weight=wo,
                                            intercept=fit.intercept, approx=approx))
         res.append(np.concatenate([np.ravel(o) for o in out]))
     np.testing.assert_array_equal(res[0], res[1])

@@ -77,10 +77,18 @@ def test_all_equal_scores_give_uniform():
     assert_allclose(pi, 0.25, rtol=1e-14)
 
 
-def test_size_at_least_n_gives_ones():
+def test_size_n_gives_ones():
     s = np.array([0.0, 1.0, 5.0])
     assert_array_equal(pv.inclusion_probabilities(s, 3), 1.0)
-    assert_array_equal(pv.inclusion_probabilities(s, 10.5), 1.0)
+
+
+@pytest.mark.parametrize("size", [5.5, 10, 1e9])
+def test_size_larger_than_n_is_refused(size):
+    # regression (issue 9): inclusion_probabilities(np.ones(5), 10) returned five ones, Σπ = 5
+    with pytest.raises(ValueError, match=r"size=.* is larger than the 5 rows"):
+        pv.inclusion_probabilities(np.ones(5), size)
+    with pytest.raises(ValueError, match="size"):
+        pv.inclusion_probabilities(np.ones(5), size, min_prob=0.1)
 
 
 def test_zero_scores_share_the_rest_when_positives_are_too_few():

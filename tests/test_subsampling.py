@@ -215,7 +215,7 @@ def test_float32_not_copied_in_full(rng):
     "kwargs, X, y, exc, match",
     [
         ({}, np.ones((10, 2)), np.ones(9), ValueError, "y has 9"),
-        ({}, np.full((10, 2), np.nan), np.ones(10), ValueError, "X"),
+        ({"size": 3}, np.full((10, 2), np.nan), np.ones(10), ValueError, "X"),
         ({}, np.ones(10), np.ones(10), ValueError, "X must be 2-D"),
         ({}, np.ones((10, 2)), np.r_[np.ones(9), np.inf], ValueError, "y"),
         ({"size": 0}, None, None, ValueError, "size"),
@@ -251,13 +251,32 @@ def test_predict_checks_columns(rng):
         s.predict_proba(X)
 
 
-def test_size_above_remainder_takes_every_row(rng):
+@pytest.mark.parametrize("size", [500, 10_000])
+def test_size_at_least_n_uses_every_row(rng, size):
     X, y = gaussian(rng, n=500, d=2)
-    s = pv.InfluenceSampler(size=10_000, pilot_size=50, random_state=0).fit(X, y)
-    assert len(s.indices_) == 450
+    with pytest.warns(UserWarning, match="every row"):
+        s = pv.InfluenceSampler(size=size, pilot_size=50, random_state=0).fit(X, y)
+    assert_array_equal(s.indices_, np.arange(500))
     assert_allclose(s.weights_, 1.0)
-    c, i0 = wls(X[s.indices_], y[s.indices_])
+    c, i0 = wls(X, y)
     assert_allclose(s.coef_, c, rtol=1e-8)
+    assert_allclose(s.intercept_, i0, rtol=1e-8)
+
+
+def test_size_above_the_rows_outside_the_pilot_is_refused(rng):
+    # regression (issue 9): size=500 on 200 rows returned a 100-row sample without a word
+    X, y = gaussian(rng, n=200, d=2)
+    with pytest.raises(ValueError, match=r"size=180 is larger than the 150 rows left outside the pilot"):
+        pv.InfluenceSampler(size=180, pilot_size=50, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match=r"size=199 .* pilot_size=3\)"):  # a pilot needs d + 1 rows
+        pv.InfluenceSampler(size=199, random_state=0).fit(X, y)
+    s = pv.InfluenceSampler(size=180, random_state=0).fit(X, y)  # the default pilot makes room
+    assert s.pilot_size_ == 20 and len(s.indices_) == 180
+    with pytest.warns(UserWarning, match="every row"):
+        s = pv.InfluenceSampler(size=500, random_state=0).fit(X, y)
+    assert len(s.indices_) == 200
+    s = pv.InfluenceSampler(size=150, pilot_size=50, random_state=0).fit(X, y)  # the whole remainder
+    assert len(s.indices_) == 150 and set(s.indices_).isdisjoint(s.pilot_indices_)
 
 
 def _expected_failures(estimator):
@@ -284,6 +303,7 @@ if parametrize_with_checks is not None:
                                           expected_failed_checks=_expected_failures)
 
     @pytest.mark.filterwarnings("ignore:scores='influence' on float32 X:UserWarning")
+    @pytest.mark.filterwarnings("ignore:size=30 is at least the number of rows:UserWarning")  # the checks' tiny data
     @_checks
     def test_sklearn_estimator_checks(estimator, check):
         check(estimator)

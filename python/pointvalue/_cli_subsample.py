@@ -43,57 +43,65 @@ def _read_table(path, target):
     """Return (X, y, feature_names, target_name, frame_or_None)."""
     ext = os.path.splitext(path)[1].lower()
     if ext in (".npy", ".npz"):
-        data = np.load(path, allow_pickle=False)
-        if ext == ".npz":
-            if "X" in data.files and "y" in data.files:
-                X, y = np.asarray(data["X"]), np.asarray(data["y"])
-                if X.ndim != 2:
-                    raise SystemExit(f"error: {path}: array X must be 2-D")
-                return X, y, [f"x{j}" for j in range(X.shape[1])], "y", None
-            if len(data.files) != 1:
-                raise SystemExit(f"error: {path} must hold arrays X and y, or a single 2-D array")
-            data = data[data.files[0]]
-        A = np.asarray(data)
-        if A.ndim != 2:
-            raise SystemExit(f"error: {path} must hold a 2-D array, got shape {A.shape}")
-        if target is None:
-            raise SystemExit("error: --target (a column number) is required for array input")
-        try:
-            t = int(target)
-        except ValueError:
-            raise SystemExit(f"error: --target must be a column number for {ext} input, got {target!r}")
-        if not -A.shape[1] <= t < A.shape[1]:
-            raise SystemExit(f"error: --target {t} is out of range for {A.shape[1]} columns")
-        t %= A.shape[1]
-        keep = [j for j in range(A.shape[1]) if j != t]
-        return A[:, keep], A[:, t], [f"c{j}" for j in keep], f"c{t}", None
+        return _read_array(path, ext, target)
     if ext in (".csv", ".txt", ".parquet", ".pq"):
-        try:
-            import pandas as pd
-        except ImportError:
-            pd = None
-        if ext in (".parquet", ".pq"):
-            if pd is None:
-                raise SystemExit("error: reading Parquet needs pandas and pyarrow")
-            try:
-                df = pd.read_parquet(path)
-            except ImportError as e:
-                raise SystemExit(f"error: reading Parquet needs pyarrow ({e})")
-        elif pd is not None:
-            df = pd.read_csv(path)
-        else:
-            arr = np.genfromtxt(path, delimiter=",", names=True)
-            names = list(arr.dtype.names)
-            A = arr.view(np.float64).reshape(len(arr), -1)
-            return _split_columns(A, names, target, path) + (None,)
-        if target is None or target not in df.columns:
-            raise SystemExit(f"error: --target must name a column of {path}; columns: {list(df.columns)}")
-        feats = [c for c in df.columns if c != target]
-        nonnum = [c for c in feats if not np.issubdtype(df[c].dtype, np.number)]
-        if nonnum:
-            raise SystemExit(f"error: non-numeric feature columns {nonnum}; encode them first")
-        return df[feats].to_numpy(dtype=np.float64), df[target].to_numpy(dtype=np.float64), feats, target, df
+        return _read_frame(path, ext, target)
     raise SystemExit(f"error: unknown input format {ext!r} (use .csv, .npy, .npz or .parquet)")
+
+
+def _read_array(path, ext, target):
+    data = np.load(path, allow_pickle=False)
+    if ext == ".npz":
+        if "X" in data.files and "y" in data.files:
+            X, y = np.asarray(data["X"]), np.asarray(data["y"])
+            if X.ndim != 2:
+                raise SystemExit(f"error: {path}: array X must be 2-D")
+            return X, y, [f"x{j}" for j in range(X.shape[1])], "y", None
+        if len(data.files) != 1:
+            raise SystemExit(f"error: {path} must hold arrays X and y, or a single 2-D array")
+        data = data[data.files[0]]
+    A = np.asarray(data)
+    if A.ndim != 2:
+        raise SystemExit(f"error: {path} must hold a 2-D array, got shape {A.shape}")
+    if target is None:
+        raise SystemExit("error: --target (a column number) is required for array input")
+    try:
+        t = int(target)
+    except ValueError:
+        raise SystemExit(f"error: --target must be a column number for {ext} input, got {target!r}") from None
+    if not -A.shape[1] <= t < A.shape[1]:
+        raise SystemExit(f"error: --target {t} is out of range for {A.shape[1]} columns")
+    t %= A.shape[1]
+    keep = [j for j in range(A.shape[1]) if j != t]
+    return A[:, keep], A[:, t], [f"c{j}" for j in keep], f"c{t}", None
+
+
+def _read_frame(path, ext, target):
+    try:
+        import pandas as pd
+    except ImportError:
+        pd = None
+    if ext in (".parquet", ".pq"):
+        if pd is None:
+            raise SystemExit("error: reading Parquet needs pandas and pyarrow")
+        try:
+            df = pd.read_parquet(path)
+        except ImportError as e:
+            raise SystemExit(f"error: reading Parquet needs pyarrow ({e})") from None
+    elif pd is not None:
+        df = pd.read_csv(path)
+    else:
+        arr = np.genfromtxt(path, delimiter=",", names=True)
+        names = list(arr.dtype.names or ())
+        A = arr.view(np.float64).reshape(len(arr), -1)
+        return (*_split_columns(A, names, target, path), None)
+    if target is None or target not in df.columns:
+        raise SystemExit(f"error: --target must name a column of {path}; columns: {list(df.columns)}")
+    feats = [c for c in df.columns if c != target]
+    nonnum = [c for c in feats if not np.issubdtype(df[c].dtype, np.number)]
+    if nonnum:
+        raise SystemExit(f"error: non-numeric feature columns {nonnum}; encode them first")
+    return df[feats].to_numpy(dtype=np.float64), df[target].to_numpy(dtype=np.float64), feats, target, df
 
 
 def _split_columns(A, names, target, path):
@@ -147,13 +155,13 @@ def run(args) -> int:
     sampler = InfluenceSampler(
         model=args.model, target=args.influence_target, size=args.size, pilot_size=args.pilot_size,
         scores=args.scores, approx=args.approx, tau=args.tau, min_prob=args.min_prob,
-        fit_intercept=not args.no_intercept, l2=args.l2, random_state=args.seed,
+        fit_intercept=not args.no_intercept, l2=args.l2, random_state=args.seed, n_jobs=args.n_jobs,
     )
     try:
         sampler.fit(X, y)
     except (ValueError, TypeError) as e:
         bar.close()
-        raise SystemExit(f"error: {e}")
+        raise SystemExit(f"error: {e}") from None
     bar.update(1)
     bar.set_description("write")
     _write(args.out, X, y, names, target, sampler.indices_, sampler.weights_, frame)

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+from . import scaling
+from .contributions import marginal_contributions
+
 
 def _fmt(x, nd=3):
     return "nan" if x is None or not np.isfinite(x) else f"{x:.{nd}f}"
@@ -37,9 +40,11 @@ def run_pipeline(
     title: str = "pointvalue scaling report",
     labels_for_selection=None,
     log=print,
+    n_jobs=None,
 ) -> dict:
-    """Run contributions → laws → values and write the report folder. Returns the numbers."""
-    import pointvalue as pv
+    """Run contributions → laws → values and write the report folder. Returns the numbers.
+
+    `n_jobs` (threads of the contribution kernels) as in :func:`marginal_contributions`."""
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -47,34 +52,34 @@ def run_pipeline(
     t0 = time.perf_counter()
     log(f"[1/4] marginal contributions: {len(points)} points × {n_samples} samples, "
         f"k uniform in [{sizes[0]}, {sizes[1]}), model={model}")
-    contrib = pv.marginal_contributions(X, y, X_val, y_val, model=model, points=points,
-                                        n_samples=n_samples, sizes=sizes, l2=l2,
-                                        random_state=seed, progress=progress)
+    contrib = marginal_contributions(X, y, X_val, y_val, model=model, points=points,
+                                     n_samples=n_samples, sizes=sizes, l2=l2,
+                                     random_state=seed, progress=progress, n_jobs=n_jobs)
     timings["contributions_s"] = time.perf_counter() - t0
     held = None
     if heldout_samples and heldout_sizes:
         hs = [int(s) for s in heldout_sizes if int(s) < len(y)]
         t1 = time.perf_counter()
         log(f"[2/4] held-out contributions at k in {hs}: {heldout_samples} samples per size")
-        held = pv.marginal_contributions(X, y, X_val, y_val, model=model, points=points,
-                                         n_samples=heldout_samples * len(hs), size_dist=np.array(hs),
-                                         l2=l2, random_state=seed + 1, progress=progress)
+        held = marginal_contributions(X, y, X_val, y_val, model=model, points=points,
+                                      n_samples=heldout_samples * len(hs), size_dist=np.array(hs),
+                                      l2=l2, random_state=seed + 1, progress=progress, n_jobs=n_jobs)
         timings["heldout_s"] = time.perf_counter() - t1
     else:
         log("[2/4] held-out contributions: skipped")
     t2 = time.perf_counter()
     log(f"[3/4] scaling laws ({method})")
-    laws = pv.fit_scaling_laws(contrib, method=method, sizes=(sizes[0], sizes[1] - 1),
-                               **({"X": X, "y": y, "random_state": seed} if method == "amortized" else {}))
+    laws = scaling.fit_scaling_laws(contrib, method=method, sizes=(sizes[0], sizes[1] - 1),
+                                     **({"X": X, "y": y, "random_state": seed} if method == "amortized" else {}))
     timings["fit_s"] = time.perf_counter() - t2
-    values = pv.distributional_values(laws, sizes=(sizes[0], sizes[1] - 1))
-    gp, gk, gm, gn = pv.scaling.empirical_means(contrib)
+    values = scaling.distributional_values(laws, sizes=(sizes[0], sizes[1] - 1))
+    gp, gk, gm, gn = scaling.empirical_means(contrib)
     mean_delta = np.bincount(np.searchsorted(laws.point, gp), weights=gm * gn) / laws.n_samples
     ok = laws.status == 0
     k_small, k_large = int(sizes[0]), int(sizes[1] - 1)
     budget = max(1, min(int(ok.sum()) // 10, 100))
-    sel_small = pv.select_points(laws, k_small, budget)
-    sel_large = pv.select_points(laws, k_large, budget)
+    sel_small = scaling.select_points(laws, k_small, budget)
+    sel_large = scaling.select_points(laws, k_large, budget)
     overlap = len(set(sel_small.tolist()) & set(sel_large.tolist())) / budget
 
     log("[4/4] report")
@@ -122,10 +127,11 @@ def run_pipeline(
 
     a_ok = laws.alpha[ok]
     q = np.percentile(a_ok, [10, 25, 50, 75, 90]) if a_ok.size else [np.nan] * 5
+    status_counts = {name: int(np.sum(laws.status == code)) for code, name in scaling.STATUS.items()}
     numbers = {
         "points": int(len(laws)),
         "samples": int(len(contrib)),
-        "status_counts": {name: int(np.sum(laws.status == code)) for code, name in pv.scaling.STATUS.items()},
+        "status_counts": status_counts,
         "alpha_quantiles_10_25_50_75_90": [float(v) for v in q],
         "share_alpha_in_1_1.5": float(np.mean((a_ok >= 1) & (a_ok <= 1.5))) if a_ok.size else float("nan"),
         "median_r2_log_fit": float(np.nanmedian(laws.r2)) if np.isfinite(laws.r2).any() else float("nan"),
@@ -148,8 +154,8 @@ def run_pipeline(
         "",
         f"- model: `{model}`, {len(laws)} points valued, {len(contrib)} samples of Δ "
         f"({n_samples} per point, k uniform in [{sizes[0]}, {sizes[1]})), estimator `{method}`",
-        f"- status: " + ", ".join(f"{k} {v}" for k, v in numbers["status_counts"].items() if v),
-        f"- α quantiles (10/25/50/75/90%): " + " / ".join(_fmt(v, 2) for v in q)
+        "- status: " + ", ".join(f"{k} {v}" for k, v in status_counts.items() if v),
+        "- α quantiles (10/25/50/75/90%): " + " / ".join(_fmt(v, 2) for v in q)
         + f"; share of α in [1, 1.5]: {_fmt(numbers['share_alpha_in_1_1.5'], 2)}",
         f"- median per-point R² of the log-linear trend (fit samples): {_fmt(numbers['median_r2_log_fit'])}",
         f"- reliable laws: {numbers['reliable_laws']} of {len(laws)} (standard error of α ≤ 0.5 and, for "
@@ -170,7 +176,7 @@ def run_pipeline(
         f"- Spearman(distributional value, mean Δ): {_fmt(rank_corr)}",
         f"- size-aware selection: overlap of the top {budget} points at k={k_small} and k={k_large}: "
         f"{_fmt(overlap, 2)} (laws cross: the best points depend on the dataset size)",
-        f"- time: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()),
+        "- time: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()),
         "",
         "Files: " + ", ".join(f"`{p.name}`" for p in written + [out / "summary.md", out / "summary.json"])
         + " (`laws.csv`: one row per point — c, α, σ, β, R², status, distributional value, mean Δ, ψ at the "

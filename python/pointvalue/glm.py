@@ -14,7 +14,8 @@ import warnings
 import numpy as np
 
 from . import _core
-from ._validation import as_float_array, as_int, check_choice
+from ._threads import uses_n_jobs
+from ._validation import check_bool, check_choice, check_design, check_sample_weight, check_scalar, check_vector
 
 __all__ = ["ConvergenceWarning", "GLMFit", "fit_glm"]
 
@@ -28,55 +29,20 @@ class ConvergenceWarning(UserWarning):
     """A solver stopped before reaching its tolerance."""
 
 
-def _as_design(X, name="X", finite=True, float32_ok=False):
-    """float64 C- or F-contiguous view of X (float32 / integer / non-contiguous input: one copy).
-
-    ``finite=False`` skips the NaN/inf scan; the caller must then detect non-finite results.
-    ``float32_ok``: a contiguous float32 array is passed through (kernels that read float32).
-    """
-    X = as_float_array(np.asarray(X), name, ndim=2, finite=finite)
-    contiguous = X.flags.c_contiguous or X.flags.f_contiguous
-    if float32_ok and X.dtype == np.float32 and contiguous:
-        return X
-    if X.dtype != np.float64 or not contiguous:
-        X = np.ascontiguousarray(X, dtype=np.float64)
-    return X
-
-
-def _as_vector(a, name, n, *, finite=True):
-    arr = as_float_array(np.asarray(a), name, ndim=1, dtypes=(np.float64,), finite=finite)
-    if arr.shape[0] != n:
-        raise ValueError(f"{name} has {arr.shape[0]} entries but X has {n} rows")
-    return np.ascontiguousarray(arr, dtype=np.float64)
-
-
-def _check_weights(weights, n):
+def _deprecated_weights(sample_weight, weights):
+    """`weights=` → `sample_weight=` for one release (DeprecationWarning)."""
     if weights is None:
-        return None
-    w = _as_vector(weights, "weights", n)
-    if (w < 0).any():
-        raise ValueError("weights must be non-negative (a negative case weight has no meaning)")
-    if not w.sum() > 0:
-        raise ValueError("weights must have a positive sum (all weights are zero)")
-    return w
-
-
-def _check_float(value, name, *, minimum=None, open_interval=None):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
-    if open_interval is not None and not (open_interval[0] < value < open_interval[1]):
-        raise ValueError(f"{name} must be in the open interval {open_interval}, got {value!r}")
-    return value
+        return sample_weight
+    if sample_weight is not None:
+        raise TypeError("pass sample_weight only (weights is its deprecated alias)")
+    warnings.warn("weights= is deprecated and will be removed in the next release; use "
+                  "sample_weight=", DeprecationWarning, stacklevel=4)
+    return weights
 
 
 def _check_response(y, model, n, w):
     """y as float64; model-specific domain checks (rows with zero weight are ignored)."""
-    y = _as_vector(y, "y", n)
+    y = check_vector(y, "y", n)
     active = y if w is None else y[w > 0]
     if model == "logistic":
         if not np.isin(y, (0.0, 1.0)).all():
@@ -148,7 +114,7 @@ class GLMFit:
         -------
         numpy.ndarray of shape (m,)
         """
-        X = as_float_array(np.asarray(X), "X", ndim=2, allow_empty=True)
+        X = check_design(X, allow_empty=True)
         if X.shape[1] != self.coef.shape[0]:
             raise ValueError(f"X has {X.shape[1]} columns, the fit has {self.coef.shape[0]}")
         return X @ self.coef + self.intercept
@@ -186,16 +152,20 @@ def _sigmoid(eta):
     return out
 
 
+@uses_n_jobs
 def fit_glm(
     X,
     y,
     model: str = "ols",
-    weights=None,
+    sample_weight=None,
     l2: float = 0.0,
     tau: float = 0.5,
     fit_intercept: bool = True,
     tol: float = 1e-10,
     max_iter: int = 100,
+    *,
+    n_jobs: int | None = None,
+    weights=None,
 ) -> GLMFit:
     """Fit a weighted (penalized) linear, logistic, Poisson or quantile regression.
 
@@ -223,7 +193,7 @@ def fit_glm(
     y : array_like of shape (n,)
         Response: real (ols, quantile), 0/1 (logistic), non-negative counts or rates (poisson).
     model : {"ols", "logistic", "poisson", "quantile"}, default "ols"
-    weights : array_like of shape (n,), optional
+    sample_weight : array_like of shape (n,), optional
         Non-negative case weights ``w_i`` (rows with zero weight are ignored).
     l2 : float, default 0.0
         Ridge penalty on ``coef`` (not the intercept). scikit-learn equivalents:
@@ -239,6 +209,11 @@ def fit_glm(
         of the interior-point phase, after which the optimal vertex is identified and checked.
     max_iter : int, default 100
         Maximum Newton or interior-point iterations.
+    n_jobs : int, optional
+        Threads of the passes over X: None means 1 (unless a ``joblib.parallel_config`` context
+        sets it), -1 all cores. Results do not depend on it.
+    weights : array_like of shape (n,), optional
+        Deprecated alias of `sample_weight` (removed in the next release).
 
     Returns
     -------
@@ -274,19 +249,17 @@ def fit_glm(
     >>> np.round(fit.coef, 6), round(fit.intercept, 6)
     (array([ 1. , -2. ,  0.5]), 3.0)
     """
+    sample_weight = _deprecated_weights(sample_weight, weights)
     model = check_choice(model, "model", set(MODELS))
-    X = _as_design(X, float32_ok=True)
+    X = check_design(X, float32=True)
     n, _d = X.shape
-    w = _check_weights(weights, n)
+    w = check_sample_weight(sample_weight, n)
     y = _check_response(y, model, n, w)
-    l2 = _check_float(l2, "l2", minimum=0.0)
-    tau = _check_float(tau, "tau", open_interval=(0.0, 1.0))
-    tol = _check_float(tol, "tol", minimum=0.0)
-    if not tol > 0:
-        raise ValueError("tol must be positive")
-    max_iter = as_int(max_iter, "max_iter", minimum=1)
-    if not isinstance(fit_intercept, (bool, np.bool_)):
-        raise TypeError(f"fit_intercept must be a bool, got {fit_intercept!r}")
+    l2 = check_scalar(l2, "l2", numbers.Real, min_val=0.0)
+    tau = check_scalar(tau, "tau", numbers.Real, min_val=0.0, max_val=1.0, include_boundaries="neither")
+    tol = check_scalar(tol, "tol", numbers.Real, min_val=0.0, include_boundaries="neither")
+    max_iter = check_scalar(max_iter, "max_iter", numbers.Integral, min_val=1)
+    fit_intercept = check_bool(fit_intercept, "fit_intercept")
     if model == "quantile" and l2 > 0:
         raise ValueError("l2 > 0 is not supported for model='quantile' (the fit is a linear program)")
     r = _core.glm.fit_glm(X, y, w, MODELS[model], l2, tau, bool(fit_intercept), tol, max_iter)

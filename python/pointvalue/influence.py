@@ -7,8 +7,16 @@ import numbers
 import numpy as np
 
 from . import _core
-from ._validation import as_int, check_choice, check_random_state
-from .glm import MODELS, _as_design, _as_vector, _check_float, _check_weights
+from ._threads import uses_n_jobs
+from ._validation import (
+    check_choice,
+    check_design,
+    check_random_state,
+    check_sample_weight,
+    check_scalar,
+    check_vector,
+)
+from .glm import MODELS, _deprecated_weights
 from .leverage import default_sketch_size
 
 __all__ = ["default_rank", "influence_scores"]
@@ -22,6 +30,7 @@ def default_rank(d: int) -> int:
     return int(min(d, 20))
 
 
+@uses_n_jobs
 def influence_scores(
     X,
     y,
@@ -31,11 +40,14 @@ def influence_scores(
     target: str = "coef",
     approx: str = "exact",
     tau: float = 0.5,
-    weights=None,
+    sample_weight=None,
     l2: float = 0.0,
     rank: int | None = None,
     random_state=None,
     sketch_size: int | None = None,
+    *,
+    n_jobs: int | None = None,
+    weights=None,
 ) -> np.ndarray:
     """Norm ``‖ψ_i‖`` of each row's influence on the fitted coefficients or predictions.
 
@@ -65,7 +77,7 @@ def influence_scores(
 
     **Case weights.** The factor ``w_i`` makes ``ψ_i`` the influence of row i as it enters the
     weighted objective (the weighted estimator is ``≈ θ + Σ_i ψ_i``), so ``π_i ∝ ‖ψ_i‖`` stays the
-    optimal Poisson/PPS design when the rows carry weights; with ``weights=None`` it is 1.
+    optimal Poisson/PPS design when the rows carry weights; with ``sample_weight=None`` it is 1.
 
     **Scale.** The paper writes ``Σ = XᵀX/n``; we use the Hessian of the *summed* objective, so our
     ``ψ_i`` is the paper's divided by n (it is the first-order change of the fit when row i is
@@ -106,7 +118,7 @@ def influence_scores(
           (measured in ``tests/test_influence.py``).
     tau : float, default 0.5
         Quantile (quantile model).
-    weights : array_like of shape (n,), optional
+    sample_weight : array_like of shape (n,), optional
         Non-negative case weights (the weights of the fit).
     l2 : float, default 0.0
         Ridge penalty of the fit.
@@ -119,6 +131,11 @@ def influence_scores(
     sketch_size : int, optional
         SRHT rows; default :func:`pointvalue.leverage.default_sketch_size`
         (``min(N, max(20 d, 2000))``).
+    n_jobs : int, optional
+        Threads: None means 1 (unless a ``joblib.parallel_config`` context sets it), -1 all
+        cores. Results do not depend on it.
+    weights : array_like of shape (n,), optional
+        Deprecated alias of `sample_weight` (removed in the next release).
 
     Returns
     -------
@@ -148,30 +165,40 @@ def influence_scores(
     ValueError
         Bad shapes / values (see :func:`pointvalue.fit_glm`), or a singular Σ with ``approx`` in
         {"exact", "sketch"} (collinear columns: pass ``l2 > 0`` or use ``approx="diag"``).
+
+    Examples
+    --------
+    OLS prediction influence is ``|r_i| √H_ii`` (H the hat matrix, intercept column included):
+
+    >>> import numpy as np, pointvalue as pv
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((500, 2)); y = X @ [1.0, 2.0] + rng.standard_normal(500)
+    >>> fit = pv.fit_glm(X, y)
+    >>> s = pv.influence_scores(X, y, fit.coef, intercept=fit.intercept, target="prediction")
+    >>> h = pv.leverage_scores(np.c_[X, np.ones(500)])
+    >>> bool(np.allclose(s, np.abs(y - fit.predict(X)) * np.sqrt(h)))
+    True
     """
+    sample_weight = _deprecated_weights(sample_weight, weights)
     model = check_choice(model, "model", set(MODELS))
     target = check_choice(target, "target", set(_TARGETS))
     approx = check_choice(approx, "approx", set(_APPROX))
     # NaN/inf in X always reach the scores (0·NaN = NaN) or Σ, so X is scanned only when the
     # kernel's answer is not finite: one pass over X saved on the hot path.
-    X = _as_design(X, finite=False, float32_ok=approx in ("exact", "diag"))
+    X = check_design(X, finite=False, float32=approx in ("exact", "diag"))
     n, d = X.shape
-    w = _check_weights(weights, n)
+    w = check_sample_weight(sample_weight, n)
     y = _check_response_lenient(y, model, n)
-    coef = _as_vector(coef, "coef", d)
+    coef = check_vector(coef, "coef", d, per="column of X")
     if intercept is None:
         has_b, b = False, 0.0
     else:
-        if isinstance(intercept, bool) or not isinstance(intercept, numbers.Real):
-            raise TypeError(f"intercept must be None or a real number, got {intercept!r}")
-        has_b, b = True, float(intercept)
-        if not np.isfinite(b):
-            raise ValueError("intercept must be finite")
-    l2 = _check_float(l2, "l2", minimum=0.0)
-    tau = _check_float(tau, "tau", open_interval=(0.0, 1.0))
+        has_b, b = True, check_scalar(intercept, "intercept", numbers.Real)
+    l2 = check_scalar(l2, "l2", numbers.Real, min_val=0.0)
+    tau = check_scalar(tau, "tau", numbers.Real, min_val=0.0, max_val=1.0, include_boundaries="neither")
     if rank is None:
         rank = default_rank(d)
-    rank = as_int(rank, "rank", minimum=1)
+    rank = check_scalar(rank, "rank", numbers.Integral, min_val=1)
     signs = rows = None
     log2N = 0
     if approx in ("lowrank", "sketch"):
@@ -180,7 +207,7 @@ def influence_scores(
         p = d + int(has_b)
         if sketch_size is None:
             sketch_size = default_sketch_size(n, p)
-        sketch_size = as_int(sketch_size, "sketch_size", minimum=1, maximum=N)
+        sketch_size = check_scalar(sketch_size, "sketch_size", numbers.Integral, min_val=1, max_val=N)
         if approx == "sketch" and sketch_size < d:
             raise ValueError(f"sketch_size must be at least the number of columns d={d}, "
                              f"got {sketch_size}")
@@ -204,7 +231,7 @@ def influence_scores(
 
 def _check_response_lenient(y, model, n):
     """y for influence: the model's domain (a pilot may be evaluated on a single-class subset)."""
-    y = _as_vector(y, "y", n)
+    y = check_vector(y, "y", n)
     if model == "logistic" and not ((y >= 0) & (y <= 1)).all():
         raise ValueError("y must be in [0, 1] (binary labels) for model='logistic'")
     if model == "poisson" and (y < 0).any():

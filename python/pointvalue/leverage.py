@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from . import _core
-from ._validation import as_int, check_choice, check_random_state
-from .transform import _as_design, srht
+from ._threads import uses_n_jobs
+from ._validation import check_bool, check_choice, check_design, check_random_state, check_scalar
+from .transform import srht
 
 __all__ = ["leverage_scores", "default_sketch_size", "default_jl_dim"]
 
@@ -26,6 +29,7 @@ def default_jl_dim(d: int) -> int | None:
     return None if d <= 160 else 128
 
 
+@uses_n_jobs
 def leverage_scores(
     X,
     method: str = "exact",
@@ -34,6 +38,8 @@ def leverage_scores(
     random_state=None,
     rcond: float | None = None,
     return_rank: bool = False,
+    *,
+    n_jobs: int | None = None,
 ):
     """Statistical leverage scores ``h_i = x_iᵀ (XᵀX)⁺ x_i`` of the rows of `X`.
 
@@ -63,6 +69,9 @@ def leverage_scores(
         ``matrix_rank`` convention).
     return_rank : bool, default False
         Also return the numerical rank used.
+    n_jobs : int, optional
+        Threads: None means 1 (unless a ``joblib.parallel_config`` context sets it), -1 all
+        cores. Results do not depend on it.
 
     Returns
     -------
@@ -77,27 +86,35 @@ def leverage_scores(
     100,000 × 50 Gaussian matrix with 5% of rows scaled 10×, the sketch's median relative error
     is 0.04 (99th percentile 0.12, tested bounds 0.1 and 0.4); on 1,000,000 × 200 (JL with 128
     columns) the median is about 0.09.
+
+    Examples
+    --------
+    >>> import numpy as np, pointvalue as pv
+    >>> X = np.random.default_rng(0).standard_normal((100, 3))
+    >>> h = pv.leverage_scores(X)
+    >>> round(float(h.sum()), 10), bool(((0 <= h) & (h <= 1)).all())  # Σh = rank, 0 ≤ h ≤ 1
+    (3.0, True)
     """
     method = check_choice(method, "method", {"exact", "sketch"})
-    X = _as_design(X, "X")
+    X = check_design(X)
+    return_rank = check_bool(return_rank, "return_rank")
     n, d = X.shape
     if rcond is None:
         rcond = max(n, d) * np.finfo(np.float64).eps
-    elif not (np.isfinite(rcond) and 0 <= rcond < 1):
-        raise ValueError(f"rcond must be in [0, 1), got {rcond!r}")
+    rcond = check_scalar(rcond, "rcond", numbers.Real, min_val=0.0, max_val=1.0, include_boundaries="left")
     if method == "exact":
         scores, rank, _ = _core.sketch.leverage_exact(X, float(rcond))
     else:
-        scores, rank = _sketched(X, sketch_size, jl_dim, random_state, float(rcond))
+        scores, rank = _sketched(X, sketch_size, jl_dim, random_state, float(rcond), n_jobs)
     return (scores, int(rank)) if return_rank else scores
 
 
-def _sketched(X, sketch_size, jl_dim, random_state, rcond):
+def _sketched(X, sketch_size, jl_dim, random_state, rcond, n_jobs):
     n, d = X.shape
     N = 1 << max(0, (n - 1).bit_length())
     if sketch_size is None:
         sketch_size = default_sketch_size(n, d)
-    sketch_size = as_int(sketch_size, "sketch_size", minimum=1)
+    sketch_size = check_scalar(sketch_size, "sketch_size", numbers.Integral, min_val=1)
     if sketch_size < d:
         raise ValueError(f"sketch_size must be at least the number of columns d={d}, got {sketch_size}")
     if sketch_size > N:
@@ -105,9 +122,9 @@ def _sketched(X, sketch_size, jl_dim, random_state, rcond):
     if jl_dim is None:
         jl_dim = default_jl_dim(d)
     if jl_dim is not None:
-        jl_dim = as_int(jl_dim, "jl_dim", minimum=1)
+        jl_dim = check_scalar(jl_dim, "jl_dim", numbers.Integral, min_val=1)
     rng = check_random_state(random_state)
-    sketch = srht(X, sketch_size, random_state=rng)
+    sketch = srht(X, sketch_size, random_state=rng, n_jobs=n_jobs)
     omega = None
     if jl_dim is not None:
         omega = rng.standard_normal((d, jl_dim)) / np.sqrt(jl_dim)

@@ -13,21 +13,24 @@ import numbers
 import numpy as np
 
 from . import _core
-from ._validation import as_float_array, check_random_state
+from ._threads import uses_n_jobs
+from ._validation import as_float_array, check_bool, check_random_state, check_scalar, check_vector
 
 __all__ = ["inclusion_probabilities", "poisson_sample", "sampling_uniforms"]
 
 
-def _check_size(size, name="size") -> float:
-    if isinstance(size, bool) or not isinstance(size, numbers.Real):
-        raise TypeError(f"{name} must be a positive number, got {size!r}")
-    size = float(size)
-    if not (np.isfinite(size) and size > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {size!r}")
+def _check_size(size, n: int, name: str = "size") -> float:
+    """Expected sample size in (0, n]: never silently fewer rows than asked for."""
+    size = check_scalar(size, name, numbers.Real, min_val=0.0, include_boundaries="neither")
+    if size > n:
+        raise ValueError(f"{name}={size:g} is larger than the {n} rows to sample from: Σπ cannot "
+                         f"exceed the number of rows; lower {name} (at most {n})")
     return size
 
 
-def inclusion_probabilities(scores, size, min_prob=None, return_lambda: bool = False):
+@uses_n_jobs
+def inclusion_probabilities(scores, size, min_prob=None, return_lambda: bool = False, *,
+                            n_jobs: int | None = None):
     """Regularized PPS inclusion probabilities ``π_i = max{min_prob, min{1, λ s_i}}``, ``Σπ = size``.
 
     Parameters
@@ -35,17 +38,21 @@ def inclusion_probabilities(scores, size, min_prob=None, return_lambda: bool = F
     scores : array_like of shape (n,)
         Size measure of each row (for example influence norms): finite and non-negative.
     size : int or float
-        Expected sample size ``Σ π_i`` (> 0). ``size ≥ n`` gives all ones.
+        Expected sample size ``Σ π_i``, in (0, n]: ``size = n`` gives all ones, and
+        ``size > n`` raises ValueError (no design of n rows has ``Σπ > n``).
     min_prob : float, optional
         Floor ``π_min`` on every probability, in [0, 1]; ``None`` means 0 (no floor). It bounds the
         inverse-probability weights by ``1 / min_prob``. ``min_prob · n > size`` is an error.
     return_lambda : bool, default False
         Also return the scale ``λ`` (``inf`` when every positive score gets probability 1).
+    n_jobs : int, optional
+        Threads: None means 1 (unless a ``joblib.parallel_config`` context sets it), -1 all
+        cores. Results do not depend on it.
 
     Returns
     -------
     probabilities : numpy.ndarray of shape (n,), float64
-        ``min_prob ≤ π_i ≤ 1`` and ``Σ π_i = min(size, n)`` to rounding (relative 1e-12 typical).
+        ``min_prob ≤ π_i ≤ 1`` and ``Σ π_i = size`` to rounding (relative 1e-12 typical).
     lam : float
         Only when `return_lambda` is True.
 
@@ -55,10 +62,21 @@ def inclusion_probabilities(scores, size, min_prob=None, return_lambda: bool = F
     and ``1/s_j``. ``λ`` is found by selection (quickselect-style, expected O(n), no full sort):
     each round evaluates ``Σπ`` at the median of the breakpoints still inside the current bracket,
     which halves them, and retires rows whose class (floor, proportional, one) is settled; on the
-    final linear piece ``λ`` is solved in closed form: no iterative guess, exact up to rounding. Ties need no special care. Zero scores get ``min_prob``; if fewer than ``size``
-    rows have a positive score (so even ``λ → ∞`` cannot reach ``size``), the positive rows get 1
-    and the zero-score rows share the remainder equally — the limit of adding a vanishing constant
-    to every score. All-equal scores give ``size / n`` everywhere.
+    final linear piece ``λ`` is solved in closed form: no iterative guess, exact up to rounding.
+    Ties need no special care. Zero scores get ``min_prob``; if fewer than ``size`` rows have a
+    positive score (so even ``λ → ∞`` cannot reach ``size``), the positive rows get 1 and the
+    zero-score rows share the remainder equally — the limit of adding a vanishing constant to
+    every score — so ``Σπ = size`` still holds (also with ``min_prob = 0``). All-equal scores give
+    ``size / n`` everywhere.
+
+    Raises
+    ------
+    ValueError
+        NaN/inf or negative scores; ``size`` not in (0, n] (a design of n rows cannot have
+        ``Σπ > n``, and a silently smaller sum than asked for is never returned);
+        ``min_prob · n > size``.
+    TypeError
+        ``size`` or ``min_prob`` not a real number.
 
     Examples
     --------
@@ -66,21 +84,16 @@ def inclusion_probabilities(scores, size, min_prob=None, return_lambda: bool = F
     >>> pv.inclusion_probabilities([1.0, 2.0, 3.0, 100.0], size=2)
     array([0.16666667, 0.33333333, 0.5       , 1.        ])
     """
-    s = as_float_array(scores, "scores", ndim=1, dtypes=(np.float64,), finite=False)
-    if not np.isfinite(s).all():
-        raise ValueError("scores contains NaN or infinite values")
+    s = check_vector(scores, "scores")
     if (s < 0).any():
         raise ValueError("scores must be non-negative")
-    size = _check_size(size)
     n = s.shape[0]
+    size = _check_size(size, n)
+    return_lambda = check_bool(return_lambda, "return_lambda")
     if min_prob is None:
         a = 0.0
     else:
-        if isinstance(min_prob, bool) or not isinstance(min_prob, numbers.Real):
-            raise TypeError(f"min_prob must be a number in [0, 1] or None, got {min_prob!r}")
-        a = float(min_prob)
-        if not (0.0 <= a <= 1.0):
-            raise ValueError(f"min_prob must lie in [0, 1], got {min_prob!r}")
+        a = check_scalar(min_prob, "min_prob", numbers.Real, min_val=0.0, max_val=1.0)
         if a * n > size * (1 + 1e-12):
             raise ValueError(
                 f"min_prob * n = {a * n:g} exceeds size = {size:g}: the floor alone would draw more "
@@ -95,7 +108,8 @@ def _stream_key(random_state) -> int:
     return int(rng.integers(0, 2**64, dtype=np.uint64))
 
 
-def poisson_sample(probabilities, random_state=None, offset: int = 0):
+@uses_n_jobs
+def poisson_sample(probabilities, random_state=None, offset: int = 0, *, n_jobs: int | None = None):
     """Poisson sampling: include row ``i`` independently with probability ``π_i``.
 
     Parameters
@@ -109,6 +123,8 @@ def poisson_sample(probabilities, random_state=None, offset: int = 0):
     offset : int, default 0
         Global index of the first row: drawing chunks of a large table with the same key and their
         row offsets gives exactly the sample of the whole table (useful with Dask).
+    n_jobs : int, optional
+        Threads, as in :func:`inclusion_probabilities`.
 
     Returns
     -------
@@ -120,12 +136,12 @@ def poisson_sample(probabilities, random_state=None, offset: int = 0):
                        finite=False)
     if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
         raise ValueError("probabilities must lie in [0, 1] (and not be NaN)")
-    if isinstance(offset, bool) or not isinstance(offset, numbers.Integral) or offset < 0:
-        raise ValueError(f"offset must be a non-negative integer, got {offset!r}")
+    offset = check_scalar(offset, "offset", numbers.Integral, min_val=0)
     return _core.sampling.poisson_sample(np.ascontiguousarray(p), _stream_key(random_state), int(offset))
 
 
-def sampling_uniforms(n: int, random_state=None, offset: int = 0):
+@uses_n_jobs
+def sampling_uniforms(n: int, random_state=None, offset: int = 0, *, n_jobs: int | None = None):
     """The uniforms :func:`poisson_sample` compares with (for checks and custom designs).
 
     Parameters
@@ -137,13 +153,13 @@ def sampling_uniforms(n: int, random_state=None, offset: int = 0):
         ``flatnonzero(sampling_uniforms(len(p), rs) < p)`` for the same seed.
     offset : int, default 0
         Global index of the first row.
+    n_jobs : int, optional
+        Threads, as in :func:`inclusion_probabilities`.
 
     Returns
     -------
     numpy.ndarray of shape (n,), float64 in [0, 1)
     """
-    from ._validation import as_int
-
-    n = as_int(n, "n", minimum=0)
-    offset = as_int(offset, "offset", minimum=0)
+    n = check_scalar(n, "n", numbers.Integral, min_val=0)
+    offset = check_scalar(offset, "offset", numbers.Integral, min_val=0)
     return _core.sampling.stream_uniforms(_stream_key(random_state), offset, n)

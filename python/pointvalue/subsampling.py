@@ -10,11 +10,24 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import warnings
 
 import numpy as np
 
-from ._validation import as_float_array, as_int, check_choice, check_random_state
-from .sampling import _check_size, inclusion_probabilities, poisson_sample
+from ._validation import (
+    check_bool,
+    check_choice,
+    check_design,
+    check_n_jobs,
+    check_random_state,
+    check_sample_weight,
+    check_scalar,
+    check_vector,
+)
+from .glm import fit_glm
+from .influence import influence_scores
+from .leverage import leverage_scores
+from .sampling import inclusion_probabilities, poisson_sample
 
 __all__ = ["InfluenceSampler", "SCORE_KINDS", "subsampling_scores"]
 
@@ -77,56 +90,15 @@ class _Params:
         return f"{type(self).__name__}({', '.join(shown)})"
 
 
-def _as_design(X, check_finite=True):
-    """numpy/pandas → 2-D float array without copying float32/float64 C- or F-ordered data.
-
-    ``check_finite=False`` leaves the NaN/inf check to a callee that makes it anyway."""
-    names = None
-    if X is None:
-        raise ValueError("X is None")
-    if hasattr(X, "tocsr") or hasattr(X, "toarray"):
-        raise TypeError("X is a sparse matrix: sparse input is not supported; pass a dense array")
-    if not hasattr(X, "columns"):
-        X = np.asarray(X)
-        if X.dtype == object:
-            try:
-                X = X.astype(np.float64)
-            except (TypeError, ValueError):
-                raise TypeError("X has dtype object with non-numeric entries") from None
-    if not hasattr(X, "columns") and X.ndim != 2:
-        raise ValueError(f"X must be 2-D, got shape {np.shape(X)}. Reshape your data, e.g. with "
-                         "X.reshape(-1, 1) for a single feature or X.reshape(1, -1) for a single sample")
-    if hasattr(X, "columns") and hasattr(X, "to_numpy"):  # pandas DataFrame
-        names = np.asarray([str(c) for c in X.columns], dtype=object)
-        X = X.to_numpy()
-    X = as_float_array(X, "X", ndim=2, allow_empty=True, finite=False)
-    if check_finite and not _all_finite(X):
-        raise ValueError("X contains NaN or infinite values")
-    if X.shape[1] == 0:
-        raise ValueError(f"X has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required.")
-    if X.shape[0] == 0:
-        raise ValueError(f"X has 0 sample(s) (shape={X.shape}) while a minimum of 1 is required.")
-    if not (X.flags.c_contiguous or X.flags.f_contiguous):
-        X = np.ascontiguousarray(X)
-    return X, names
-
-
-def _all_finite(X) -> bool:
-    """One summing pass, no n×d temporary: NaN/±inf always make the sum non-finite; only when it
-    is (or overflows) are the rows checked exactly, block by block."""
-    with np.errstate(all="ignore"):
-        total = X.sum(dtype=np.float64)
-    if np.isfinite(total):
-        return True
-    return all(np.isfinite(X[r0:r0 + _BLOCK]).all() for r0 in range(0, X.shape[0], _BLOCK))
+class _NotFittedError(ValueError, AttributeError):
+    """scikit-learn's NotFittedError bases, when scikit-learn is not installed."""
 
 
 def _not_fitted_error(msg):
     try:
         from sklearn.exceptions import NotFittedError
-    except ImportError:  # same bases as scikit-learn's
-        class NotFittedError(ValueError, AttributeError):
-            pass
+    except ImportError:
+        return _NotFittedError(msg)
     return NotFittedError(msg)
 
 
@@ -163,7 +135,8 @@ def _rows64(X, idx):
 
 
 def subsampling_scores(X, y, coef, intercept=0.0, *, scores="influence", model="ols", target="coef",
-                       approx="exact", tau=0.5, l2=0.0, fit_intercept=True, random_state=None):
+                       approx="exact", tau=0.5, l2=0.0, fit_intercept=True, random_state=None,
+                       n_jobs=None):
     """Size measure of every row for a sampling design, given a (pilot) fit.
 
     Parameters
@@ -182,6 +155,9 @@ def subsampling_scores(X, y, coef, intercept=0.0, *, scores="influence", model="
         As in :class:`InfluenceSampler`.
     random_state : None, int or numpy.random.Generator
         For the sketches (``approx="sketch"`` and ``"lowrank"``).
+    n_jobs : int, optional
+        Threads: None means 1 (unless a ``joblib.parallel_config`` context sets it), -1 all
+        cores. Results do not depend on it.
 
     Returns
     -------
@@ -195,31 +171,29 @@ def subsampling_scores(X, y, coef, intercept=0.0, *, scores="influence", model="
         raise ValueError("scores='local_case_control' needs model='logistic'")
     if scores in ("leverage", "root_leverage") and approx not in ("exact", "sketch"):
         raise ValueError(f"approx must be 'exact' or 'sketch' for scores={scores!r}, got {approx!r}")
-    X, _ = _as_design(X)
-    y = as_float_array(np.asarray(y), "y", ndim=1, dtypes=(np.float64,))
-    coef = as_float_array(coef, "coef", ndim=1, dtypes=(np.float64,))
-    if y.shape[0] != X.shape[0] or coef.shape[0] != X.shape[1]:
-        raise ValueError(f"shapes do not match: X {X.shape}, y {y.shape}, coef {coef.shape}")
-    intercept = float(intercept) if fit_intercept else 0.0
+    X = check_design(X, float32=True)
+    y = check_vector(y, "y", X.shape[0])
+    coef = check_vector(coef, "coef", X.shape[1], per="column of X")
+    fit_intercept = check_bool(fit_intercept, "fit_intercept")
+    intercept = check_scalar(intercept, "intercept", numbers.Real) if fit_intercept else 0.0
+    tau = check_scalar(tau, "tau", numbers.Real, min_val=0.0, max_val=1.0, include_boundaries="neither")
+    n_jobs = check_n_jobs(n_jobs)
     n = X.shape[0]
     if scores == "uniform":
         return np.ones(n)
     if scores in ("leverage", "root_leverage"):
-        from .leverage import leverage_scores
-
         D = X
         if fit_intercept:
             D = np.empty((n, X.shape[1] + 1))
             D[:, :-1] = X
             D[:, -1] = 1.0
-        h = leverage_scores(D, method=approx, random_state=random_state)
+        h = leverage_scores(D, method=approx, random_state=random_state, n_jobs=n_jobs)
         return np.sqrt(h) if scores == "root_leverage" else h
     if scores == "influence":
-        from . import influence_scores
-
         return np.asarray(
             influence_scores(X, y, coef, model=model, intercept=intercept if fit_intercept else None,
-                             target=target, approx=approx, tau=tau, l2=l2, random_state=random_state),
+                             target=target, approx=approx, tau=tau, l2=l2, random_state=random_state,
+                             n_jobs=n_jobs),
             dtype=np.float64,
         )
     eta = _linear_predictor(X, coef, intercept)
@@ -245,9 +219,15 @@ class InfluenceSampler(_Params):
         What the influence is measured on (``scores="influence"``): the coefficients
         (``‖ψ_i‖``) or the vector of fitted values (``|r_i|·√H_ii`` for OLS).
     size : int or float, default 2000
-        Expected size ``Σ π_i`` of the weighted sample (drawn from the rows outside the pilot).
+        Expected size ``Σ π_i`` of the weighted sample, drawn from the rows outside the pilot,
+        so at most ``n − pilot_size`` (a larger size raises ValueError rather than return a
+        smaller sample than asked for). ``size ≥ n`` uses every row, the pilot's included, with
+        weight 1 (the full-data fit) and says so with a ``UserWarning``, as scikit-learn's
+        ``max_samples`` does.
     pilot_size : int, optional
-        Rows of the uniform pilot sample. Default ``max(10·(d + 1), size // 4)``, at most ``n // 2``.
+        Rows of the uniform pilot sample. Default ``max(10·(d + 1), size // 4)``, at most ``n // 2``
+        and, when `size` is close to n, fewer (down to the number of parameters) so that `size`
+        rows remain outside the pilot.
         The paper uses the smallest subsample size of its experiments (1000).
     scores : str, default "influence"
         Size measure for the PPS probabilities:
@@ -276,11 +256,15 @@ class InfluenceSampler(_Params):
     random_state : None, int or numpy.random.Generator
         Seed for the pilot, any sketch and the Poisson draw. Same seed, same sample, whatever the
         number of threads.
+    n_jobs : int, optional
+        Threads of every pass over X: None means 1 (unless a ``joblib.parallel_config`` context
+        sets it), -1 all cores. Results do not depend on it.
 
     Attributes
     ----------
     probabilities_ : ndarray of shape (n,)
-        Inclusion probabilities of every row in the weighted sample (0 for pilot rows).
+        Inclusion probabilities of every row in the weighted sample (0 for pilot rows, unless
+        ``size ≥ n``: then 1 for every row).
     scores_ : ndarray of shape (n,)
         Size measure of every row (NaN for pilot rows).
     lambda_ : float
@@ -337,6 +321,7 @@ class InfluenceSampler(_Params):
         fit_intercept=True,
         l2=0.0,
         random_state=None,
+        n_jobs=None,
     ):
         self.model = model
         self.target = target
@@ -349,6 +334,7 @@ class InfluenceSampler(_Params):
         self.fit_intercept = fit_intercept
         self.l2 = l2
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     # -- validation ------------------------------------------------------------------------------
     def _check_params(self, n, d):
@@ -356,35 +342,45 @@ class InfluenceSampler(_Params):
         check_choice(self.target, "target", TARGETS)
         check_choice(self.scores, "scores", SCORE_KINDS)
         check_choice(self.approx, "approx", APPROXES)
-        size = _check_size(self.size)
-        if not isinstance(self.fit_intercept, (bool, np.bool_)):
-            raise TypeError(f"fit_intercept must be a bool, got {self.fit_intercept!r}")
-        for name in ("tau", "l2"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(v):
-                raise TypeError(f"{name} must be a finite number, got {v!r}")
-        if not 0 < self.tau < 1:
-            raise ValueError(f"tau must lie in (0, 1), got {self.tau!r}")
-        if self.l2 < 0:
-            raise ValueError(f"l2 must be non-negative, got {self.l2!r}")
+        size = check_scalar(self.size, "size", numbers.Real, min_val=0.0, include_boundaries="neither")
+        check_bool(self.fit_intercept, "fit_intercept")
+        check_scalar(self.tau, "tau", numbers.Real, min_val=0.0, max_val=1.0, include_boundaries="neither")
+        check_scalar(self.l2, "l2", numbers.Real, min_val=0.0)
+        if self.min_prob is not None:
+            check_scalar(self.min_prob, "min_prob", numbers.Real, min_val=0.0, max_val=1.0)
         if self.scores == "local_case_control" and self.model != "logistic":
             raise ValueError("scores='local_case_control' needs model='logistic'")
         if self.scores in ("leverage", "root_leverage") and self.approx not in ("exact", "sketch"):
             raise ValueError(f"approx must be 'exact' or 'sketch' for scores={self.scores!r}, got {self.approx!r}")
         if n < 3:
             raise ValueError(f"X has {n} rows (n_samples = {n}); subsampling needs at least 3")
-        if self.pilot_size is None:
-            pilot = min(n // 2, max(10 * (d + 1), int(size) // 4))
-        else:
-            pilot = as_int(self.pilot_size, "pilot_size", minimum=1, maximum=n - 1)
-        return size, pilot
+        pilot = self._pilot_size(n, d, size)
+        if size >= n:
+            warnings.warn(f"size={size:g} is at least the number of rows n_samples={n}: every row is "
+                          "used with weight 1 (the fit on the full data)", UserWarning, stacklevel=3)
+        elif size > n - pilot:
+            raise ValueError(
+                f"size={size:g} is larger than the {n - pilot} rows left outside the pilot "
+                f"(n_samples={n}, pilot_size={pilot}): the weighted sample is drawn from those rows; "
+                f"lower size or pilot_size, or pass size >= {n} to fit on every row"
+            )
+        return size, pilot, check_n_jobs(self.n_jobs)
+
+    def _pilot_size(self, n, d, size):
+        """The given pilot_size, or max(10 (d + 1), size / 4) rows, at most n / 2, and shrunk (to
+        no fewer rows than parameters) so that `size` rows remain outside the pilot."""
+        if self.pilot_size is not None:
+            return check_scalar(self.pilot_size, "pilot_size", numbers.Integral, min_val=1, max_val=n - 1)
+        pilot = min(n // 2, max(10 * (d + 1), int(size) // 4))
+        room = n - int(np.ceil(size))
+        if size < n and room < pilot:
+            pilot = max(room, min(pilot, d + int(bool(self.fit_intercept))))
+        return pilot
 
     # -- fitting ---------------------------------------------------------------------------------
-    def _fit_glm(self, X, y, weights, l2):
-        from . import fit_glm
-
-        return fit_glm(X, y, model=self.model, weights=weights, l2=l2, tau=self.tau,
-                       fit_intercept=bool(self.fit_intercept))
+    def _fit_glm(self, X, y, sample_weight, l2, n_jobs):
+        return fit_glm(X, y, model=self.model, sample_weight=sample_weight, l2=l2, tau=self.tau,
+                       fit_intercept=bool(self.fit_intercept), n_jobs=n_jobs)
 
     def fit(self, X, y):
         """Draw the pilot and the weighted sample from (X, y) and fit the model on the sample.
@@ -401,26 +397,22 @@ class InfluenceSampler(_Params):
         self
         """
         # scores="influence": pv.influence_scores checks every value of X (one pass saved here)
-        X, names = _as_design(X, check_finite=self.scores != "influence")
+        X, names = check_design(X, float32=True, finite=self.scores != "influence", feature_names=True)
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
-        y = as_float_array(np.asarray(y), "y", ndim=1, dtypes=(np.float64,))
         n, d = X.shape
-        if y.shape[0] != n:
-            raise ValueError(f"y has {y.shape[0]} entries but X has {n} rows")
-        size, pilot = self._check_params(n, d)
+        y = check_vector(y, "y", n)
+        size, pilot, n_jobs = self._check_params(n, d)
         rng = check_random_state(self.random_state)
 
         # 1. uniform pilot
         pilot_idx = np.sort(rng.choice(n, size=pilot, replace=False)).astype(np.int64)
-        pilot_fit = self._fit_glm(_rows64(X, pilot_idx), y[pilot_idx], None, self.l2 * pilot / n)
+        pilot_fit = self._fit_glm(_rows64(X, pilot_idx), y[pilot_idx], None, self.l2 * pilot / n, n_jobs)
         pcoef = np.asarray(pilot_fit.coef, dtype=np.float64)
         pint = float(pilot_fit.intercept) if self.fit_intercept else 0.0
 
         # 2. size measure on the rows outside the pilot (computed in one pass over all rows)
         if X.dtype == np.float32 and self.scores in ("influence", "leverage", "root_leverage"):
-            import warnings
-
             warnings.warn(
                 f"scores={self.scores!r} on float32 X: the influence/leverage kernels work in float64, "
                 f"so X is converted once ({n * d * 8 / 1e6:.0f} MB); the residual-based designs "
@@ -429,7 +421,7 @@ class InfluenceSampler(_Params):
             )
         s = subsampling_scores(X, y, pcoef, pint, scores=self.scores, model=self.model,
                                target=self.target, approx=self.approx, tau=self.tau, l2=self.l2,
-                               fit_intercept=bool(self.fit_intercept), random_state=rng)
+                               fit_intercept=bool(self.fit_intercept), random_state=rng, n_jobs=n_jobs)
         if s.shape != (n,):
             raise RuntimeError(f"score computation returned shape {s.shape}, expected ({n},)")
         rest = np.ones(n, dtype=bool)
@@ -444,18 +436,17 @@ class InfluenceSampler(_Params):
             )
 
         # 3. probabilities with Σπ = size over the remainder
-        if self.min_prob is None:
-            a = 0.1 * min(size, m) / m
+        a = 0.1 * min(size, m) / m if self.min_prob is None else float(self.min_prob)
+        if size >= n:  # every row, the pilot's included, with probability 1 (warned above)
+            pi, lam = np.ones(n), np.inf
         else:
-            if isinstance(self.min_prob, bool) or not isinstance(self.min_prob, numbers.Real):
-                raise TypeError(f"min_prob must be a number or None, got {self.min_prob!r}")
-            a = float(self.min_prob)
-        pi_rest, lam = inclusion_probabilities(s_rest, size, min_prob=a, return_lambda=True)
-        pi = np.zeros(n)
-        pi[rest] = pi_rest
+            pi_rest, lam = inclusion_probabilities(s_rest, size, min_prob=a, return_lambda=True,
+                                                   n_jobs=n_jobs)
+            pi = np.zeros(n)
+            pi[rest] = pi_rest
 
         # 4. Poisson draw
-        idx = poisson_sample(pi, random_state=rng)
+        idx = poisson_sample(pi, random_state=rng, n_jobs=n_jobs)
         need = d + int(bool(self.fit_intercept))
         if idx.size < need:
             raise ValueError(
@@ -464,7 +455,7 @@ class InfluenceSampler(_Params):
         w = 1.0 / pi[idx]
 
         # 5. weighted refit
-        fit = self._fit_glm(_rows64(X, idx), y[idx], w, self.l2)
+        fit = self._fit_glm(_rows64(X, idx), y[idx], w, self.l2, n_jobs)
 
         s_out = np.full(n, np.nan)
         s_out[rest] = s_rest
@@ -495,7 +486,7 @@ class InfluenceSampler(_Params):
                 f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with appropriate "
                 "arguments before using this estimator."
             )
-        X, _ = _as_design(X)
+        X = check_design(X, float32=True)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
                              f"{self.n_features_in_} features as input")
@@ -555,8 +546,8 @@ class InfluenceSampler(_Params):
         float
         """
         pred = self.predict(X)
-        y = as_float_array(np.asarray(y), "y", ndim=1, dtypes=(np.float64,))
-        w = np.ones_like(y) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        y = check_vector(y, "y", len(pred))
+        w = np.ones_like(y) if sample_weight is None else check_sample_weight(sample_weight, len(y))
         if self.model == "logistic":
             return float(np.average(pred == y, weights=w))
         ybar = np.average(y, weights=w)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+import numbers
+from typing import Literal
 
 import numpy as np
 
 from . import _core
-from ._validation import as_float_array, as_int, check_random_state, is_power_of_two
+from ._threads import uses_n_jobs
+from ._validation import as_float_array, check_bool, check_design, check_random_state, check_scalar, is_power_of_two
 
 __all__ = ["fwht", "fwht_inplace", "srht"]
 
@@ -17,11 +20,10 @@ def _kernel(dtype, kind):
 
 
 def _normalize_axis(axis, ndim):
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"axis must be an integer, got {axis!r}")
+    axis = check_scalar(axis, "axis", numbers.Integral)
     if not -ndim <= axis < ndim:
         raise ValueError(f"axis {axis} is out of bounds for a {ndim}-D array")
-    return int(axis) % ndim
+    return axis % ndim
 
 
 def _transform_contiguous(a: np.ndarray, axis: int, scale: float) -> None:
@@ -50,7 +52,8 @@ def _check_transform_input(a, axis):
     return arr, axis, n
 
 
-def fwht(a, axis: int = 0, normalized: bool = False) -> np.ndarray:
+@uses_n_jobs
+def fwht(a, axis: int = 0, normalized: bool = False, *, n_jobs: int | None = None) -> np.ndarray:
     """Fast Walsh–Hadamard transform along one axis.
 
     Computes ``H @ a`` (along `axis`) for the Sylvester–Hadamard matrix ``H`` of size ``n``
@@ -66,6 +69,9 @@ def fwht(a, axis: int = 0, normalized: bool = False) -> np.ndarray:
     normalized : bool, default False
         If True, scale by ``1/sqrt(n)`` so the transform is orthonormal (and its own inverse).
         Unnormalized, ``fwht(fwht(a)) == n * a``.
+    n_jobs : int, optional
+        Threads: None means 1 (unless a ``joblib.parallel_config`` context sets it), -1 all
+        cores. Results do not depend on it.
 
     Returns
     -------
@@ -92,13 +98,16 @@ def fwht(a, axis: int = 0, normalized: bool = False) -> np.ndarray:
     array([1., 1., 1., 1.])
     """
     arr, axis, n = _check_transform_input(a, axis)
-    order = "F" if (arr.ndim == 2 and arr.flags.f_contiguous and not arr.flags.c_contiguous) else "C"
+    normalized = check_bool(normalized, "normalized")
+    order: Literal["C", "F"] = "F" if (arr.ndim == 2 and arr.flags.f_contiguous and not arr.flags.c_contiguous) else "C"
     out = np.array(arr, dtype=arr.dtype, order=order, copy=True)
     _transform_contiguous(out, axis, 1.0 / math.sqrt(n) if normalized else 1.0)
     return out
 
 
-def fwht_inplace(a: np.ndarray, axis: int = 0, normalized: bool = False) -> np.ndarray:
+@uses_n_jobs
+def fwht_inplace(a: np.ndarray, axis: int = 0, normalized: bool = False, *,
+                 n_jobs: int | None = None) -> np.ndarray:
     """Fast Walsh–Hadamard transform of `a` in place (no allocation).
 
     Parameters
@@ -106,7 +115,7 @@ def fwht_inplace(a: np.ndarray, axis: int = 0, normalized: bool = False) -> np.n
     a : numpy.ndarray, 1-D or 2-D, float32 or float64
         Must be writeable and C- or F-contiguous: an in-place transform of a temporary copy would
         silently leave `a` unchanged, so such input is refused.
-    axis, normalized
+    axis, normalized, n_jobs
         As in :func:`fwht`.
 
     Returns
@@ -123,11 +132,13 @@ def fwht_inplace(a: np.ndarray, axis: int = 0, normalized: bool = False) -> np.n
     if not a.flags.writeable:
         raise ValueError("a is read-only")
     _, axis, n = _check_transform_input(a, axis)
+    normalized = check_bool(normalized, "normalized")
     _transform_contiguous(a, axis, 1.0 / math.sqrt(n) if normalized else 1.0)
     return a
 
 
-def srht(X, sketch_size: int, random_state=None) -> np.ndarray:
+@uses_n_jobs
+def srht(X, sketch_size: int, random_state=None, *, n_jobs: int | None = None) -> np.ndarray:
     """Subsampled randomized Hadamard transform of the rows of `X`.
 
     Returns ``S @ X`` with ``S = P H D / sqrt(sketch_size)``: ``D`` flips the sign of each row at
@@ -143,24 +154,19 @@ def srht(X, sketch_size: int, random_state=None) -> np.ndarray:
         Rows of the sketch, ``1 ≤ sketch_size ≤ N``.
     random_state : None, int or numpy.random.Generator
         Seed for the signs and the sampled rows; results do not depend on the thread count.
+    n_jobs : int, optional
+        Threads, as in :func:`fwht`.
 
     Returns
     -------
     numpy.ndarray of shape (sketch_size, d), float64
     """
-    X = _as_design(X, "X")
+    X = check_design(X)
     n, _ = X.shape
     log2N = max(0, (n - 1).bit_length())
     N = 1 << log2N
-    sketch_size = as_int(sketch_size, "sketch_size", minimum=1, maximum=N)
+    sketch_size = check_scalar(sketch_size, "sketch_size", numbers.Integral, min_val=1, max_val=N)
     rng = check_random_state(random_state)
     signs = rng.choice(np.array([-1.0, 1.0]), size=n)
     rows = np.sort(rng.choice(N, size=sketch_size, replace=False)).astype(np.int64)
     return _core.sketch.srht(X, signs, rows, log2N)
-
-
-def _as_design(X, name):
-    X = as_float_array(X, name, ndim=2)
-    if X.dtype != np.float64 or not (X.flags.c_contiguous or X.flags.f_contiguous):
-        X = np.ascontiguousarray(X, dtype=np.float64)
-    return X
