@@ -22,7 +22,9 @@
   benchmark is skipped if it is missing). pyDVL's TMC (``TMCShapleyValuation`` with
   ``RelativeTruncation(rtol=0.01)``, ``MaxUpdates(100)``, ``n_jobs=1``) draws its own
   permutations, so its values are compared with ours statistically (correlation and the mean
-  |difference| in units of our standard errors), with ``empty_score=0.0`` (pyDVL's default score).
+  |difference| in units of our standard errors), with pyDVL's scorer ``default`` set to our
+  empty score (−log 2, the all-zero model; pyDVL's own default 0.0 makes u jump by ~0.6 at the
+  first prefix holding both classes, a marginal that dominates the variance of both estimates).
 * Growth: time per permutation of our logistic walk (no truncation) at 200, 2,000 and 20,000
   points (synthetic, d = 16, 1,000 validation rows), and of least squares.
 
@@ -167,7 +169,7 @@ PYDVL_SCRIPT = textwrap.dedent("""
     warnings.simplefilter("ignore")
     d = np.load(sys.argv[1])
     train, test = Dataset(d["X"], d["y"]), Dataset(d["Xv"], d["yv"])
-    scorer = SupervisedScorer("neg_log_loss", test, default=0.0)
+    scorer = SupervisedScorer("neg_log_loss", test, default=float(sys.argv[4]))
     utility = ModelUtility(LogisticRegression(), scorer)
     val = TMCShapleyValuation(utility, is_done=MaxUpdates(int(sys.argv[2])),
                               truncation=RelativeTruncation(rtol=float(sys.argv[3])), progress=False,
@@ -182,7 +184,7 @@ PYDVL_SCRIPT = textwrap.dedent("""
 """)
 
 
-def run_pydvl(n_updates, tau=TAU):
+def run_pydvl(n_updates, tau=TAU, default=-np.log(2)):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "data.npz"
         X, y, Xv, yv = DATA
@@ -190,7 +192,7 @@ def run_pydvl(n_updates, tau=TAU):
         script = Path(tmp) / "run_pydvl.py"
         script.write_text(PYDVL_SCRIPT)
         env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        out = subprocess.run([PYDVL_PYTHON, str(script), str(path), str(n_updates), str(tau)],
+        out = subprocess.run([PYDVL_PYTHON, str(script), str(path), str(n_updates), str(tau), repr(float(default))],
                              capture_output=True, text=True, env=env, timeout=3600)
         if out.returncode != 0:
             raise RuntimeError(out.stderr[-2000:])
@@ -202,16 +204,16 @@ def test_pydvl_tmc_against_ours():
     res = run_pydvl(N_PERM)  # MaxUpdates counts the updates of each value: one per permutation
     t_ours = time.perf_counter()
     with threadpool_limits(1):
-        mine = ours(N_PERM, empty=0.0)
+        mine = ours(N_PERM)  # our default empty score, −log 2: pyDVL's scorer default is set to it
     t_ours = time.perf_counter() - t_ours
     theirs = np.array(res["values"])
     corr = float(np.corrcoef(theirs, mine.values)[0, 1])
-    z = float(np.mean(np.abs(theirs - mine.values) / np.sqrt(2 * mine.stderr ** 2)))
-    perms_theirs = float(np.median(res["counts"]))
-    print(f"\npyDVL 0.10: {res['seconds']:.1f} s (median count per point {perms_theirs:.0f}); pointvalue "
-          f"{t_ours:.3f} s for {N_PERM} permutations → {res['seconds'] / t_ours:.0f}×; "
-          f"corr {corr:.3f}, mean |diff|/(√2·se) {z:.2f}")
-    assert corr > 0.8
+    z = np.abs(theirs - mine.values) / np.sqrt(2 * mine.stderr ** 2)
+    print(f"\npyDVL 0.10: {res['seconds']:.1f} s for {N_PERM} permutations; pointvalue {t_ours:.3f} s "
+          f"→ {res['seconds'] / t_ours:.0f}×; value correlation {corr:.3f}; |difference| / (√2·our stderr): "
+          f"median {np.median(z):.2f}, 95th percentile {np.quantile(z, 0.95):.2f}; "
+          f"spread of values {mine.values.std():.2e}, median stderr {np.median(mine.stderr):.2e}")
+    assert np.median(z) < 1.5  # two independent Monte Carlo runs of the same estimator
 
 
 @pytest.mark.parametrize("n", [200, 2000, 20000])

@@ -239,14 +239,11 @@ def _walk(utility, perms, weights, truncation, total, n_jobs):
     if isinstance(utility, ModelUtility) and utility.engine:
         from . import _core
 
-        o = utility._options
+        o = utility.engine_options(n_jobs)
         o.size_weights = list(map(float, weights))
         o.truncation = float(truncation or 0.0)
         o.total_score = float(total)
-        o.n_threads = n_jobs
         res = _core.semivalues.walk_permutations(utility.X, utility.y, utility.X_val, utility.y_val, o, perms)
-        o.size_weights = []
-        o.truncation = 0.0
         raise_status(res.status)
         return np.array(res.marginals), np.array(res.evaluations)
     if n_jobs > 1 and len(perms) > 1:

@@ -183,15 +183,11 @@ class ModelUtility:
         if self._estimator is None and (callable(metric) or self.n_classes > 2):
             self._estimator = self._equivalent_estimator()
         self.engine = self._estimator is None
-        if self.engine:
-            self._options = self._make_options()
         if empty_score is None:
             empty_score = 0.0 if callable(metric) else self._zero_model_score()
         if isinstance(empty_score, bool) or not isinstance(empty_score, numbers.Real) or not np.isfinite(empty_score):
             raise ValueError(f"empty_score must be a finite number, got {empty_score!r}")
         self.empty_score = float(empty_score)
-        if self.engine:
-            self._options.empty_score = self.empty_score
         self._total = None
 
     # -- setup -----------------------------------------------------------------------------------
@@ -232,6 +228,14 @@ class ModelUtility:
             return LogisticRegression(C=1.0 / self.l2, tol=1e-10, max_iter=10_000)
         return LinearRegression() if self.model == "ols" else Ridge(alpha=self.l2)
 
+    def engine_options(self, n_threads: int = 1):
+        """A fresh options object of the compiled engine for one call (never shared between calls,
+        so concurrent calls on one utility are safe)."""
+        o = self._make_options()
+        o.empty_score = self.empty_score
+        o.n_threads = int(n_threads)
+        return o
+
     def _make_options(self):
         from . import _core
 
@@ -249,7 +253,8 @@ class ModelUtility:
         if self.engine:
             from . import _core
 
-            return float(_core.semivalues.zero_model_score(self.X, self.y, self.X_val, self.y_val, self._options))
+            return float(_core.semivalues.zero_model_score(self.X, self.y, self.X_val, self.y_val,
+                                                           self._make_options()))
         yv = self.y_val
         if self.kind == "classification":
             if self.metric == "accuracy":
@@ -288,8 +293,8 @@ class ModelUtility:
         ptr = np.zeros(len(subs) + 1, dtype=np.int64)
         ptr[1:] = np.cumsum([len(s) for s in subs])
         idx = np.concatenate(subs) if subs else np.zeros(0, dtype=np.int64)
-        self._options.n_threads = effective_n_jobs(n_jobs)
-        res = _core.semivalues.evaluate_subsets(self.X, self.y, self.X_val, self.y_val, self._options,
+        res = _core.semivalues.evaluate_subsets(self.X, self.y, self.X_val, self.y_val,
+                                                self.engine_options(effective_n_jobs(n_jobs)),
                                                 ptr, idx.astype(np.int64), targets)
         raise_status(res.status)
         if targets is None:
@@ -342,17 +347,6 @@ class ModelUtility:
         if self._total is None:
             self._total = self(np.arange(self.n_players))
         return self._total
-
-    def __getstate__(self):  # the bound options object does not pickle; rebuilt on load
-        state = self.__dict__.copy()
-        state.pop("_options", None)
-        return state
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        if self.engine:
-            self._options = self._make_options()
-            self._options.empty_score = self.empty_score
 
     def __repr__(self) -> str:
         name = self.model if isinstance(self.model, str) else type(self.model).__name__
