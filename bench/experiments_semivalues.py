@@ -11,8 +11,8 @@ has 2 cores shared with other jobs.
 Methods (each timed, one thread): TMC-Shapley (permutations, τ = 0.01), Beta(16, 1) Shapley
 (permutations), Data Banzhaf (MSR), leave-one-out (exact), influence on the validation loss
 (``∇L_valᵀ H⁻¹ ∇ℓ_i`` at the full fit, the classic first-order score), law-based distributional
-values (``pv.marginal_contributions`` + ``pv.fit_scaling_laws`` + ``pv.distributional_values`` over
-k in [20, n − 1]) and random order.
+values (``pv.marginal_contributions`` with k in [20, n − 1) + ``pv.fit_scaling_laws`` (its default
+estimator) + ``pv.distributional_values`` (its default range)) and random order.
 
 Outputs: ``bench/figures/semivalues_noisy.png`` (recall of the flipped labels among the lowest
 valued points, by fraction inspected), ``bench/figures/semivalues_removal.png`` (test accuracy
@@ -97,7 +97,7 @@ def run_methods(X, y, Xv, yv):
                                       random_state=SEED, n_jobs=1, progress=False)
         fitted = pv.fit_scaling_laws(c)
         v = np.full(n, np.nan)
-        v[fitted.point] = pv.distributional_values(fitted, sizes=(sizes[0], sizes[1] - 1))
+        v[fitted.point] = pv.distributional_values(fitted)  # over the sampled range of k
         return np.nan_to_num(v, nan=0.0)
 
     timed("distributional (laws)", laws)
