@@ -28,13 +28,13 @@ def register(sub) -> None:
     p.add_argument("--binarize", default=None,
                    help="logistic on a numeric target: 'median' or a threshold; label = target > it")
     p.add_argument("--l2", type=float, default=None, help="penalty (default: the model's default)")
-    p.add_argument("--pool", type=int, default=None, help="rows drawn at random as the pool (default all but validation)")
+    p.add_argument("--pool", type=int, default=None,
+                   help="rows drawn at random as the pool (default all but validation)")
     p.add_argument("--val-size", type=int, default=None, help="validation rows (default 30%%, at most 5000)")
     p.add_argument("--samples", type=int, default=None, help="permutations / coalitions / draws per row")
     p.add_argument("--truncation", type=float, default=None, help="relative TMC truncation (e.g. 0.01)")
     p.add_argument("--max-time", type=float, default=None, help="stop after this many seconds")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--n-jobs", type=int, default=None, help="threads (default 1; -1 all cores)")
     p.add_argument("--out", required=True, help="output CSV file")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -67,7 +67,7 @@ def run(args) -> int:
         u = ModelUtility(Xs[pool], y[pool], Xs[val], y[val], model=args.model, metric=args.metric, l2=args.l2)
         res = semivalues(u, method=args.method, beta_params=args.beta, sampler=args.sampler,
                          n_samples=args.samples, truncation=args.truncation, max_time=args.max_time,
-                         random_state=args.seed, n_jobs=args.n_jobs, progress=not args.no_progress)
+                         random_state=args.seed, progress=not args.no_progress)  # n_jobs: --n-jobs' context
     except (ValueError, TypeError) as exc:
         raise SystemExit(f"error: {exc}") from None
     table = np.column_stack([pool, res.values, res.stderr, res.counts])

@@ -126,7 +126,7 @@ def semivalue_weights(method: str, n: int, beta_params=None, *, per: str = "size
 
 def _seed(random_state) -> int:
     if random_state is None:
-        return int(np.random.SeedSequence().entropy % (1 << 63))
+        return int(np.random.default_rng().integers(0, 1 << 63))
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(0, 1 << 63))
     if isinstance(random_state, np.random.RandomState):
@@ -262,9 +262,9 @@ class _Budget:
     def __init__(self, n_samples, stderr_target, max_time, default, progress, desc):
         if n_samples is not None:
             n_samples = as_int(n_samples, "n_samples", minimum=1)
-        if stderr_target is not None and not (isinstance(stderr_target, numbers.Real) and stderr_target > 0):
+        if stderr_target is not None and not (isinstance(stderr_target, numbers.Real) and float(stderr_target) > 0):
             raise ValueError(f"stderr_target must be a positive number, got {stderr_target!r}")
-        if max_time is not None and not (isinstance(max_time, numbers.Real) and max_time > 0):
+        if max_time is not None and not (isinstance(max_time, numbers.Real) and float(max_time) > 0):
             raise ValueError(f"max_time must be a positive number of seconds, got {max_time!r}")
         if n_samples is None and stderr_target is None and max_time is None:
             n_samples = default
@@ -290,7 +290,8 @@ class _Budget:
         if self.n_samples is not None and done >= self.n_samples:
             self.stopped_by = "n_samples"
             return True
-        if self.stderr_target is not None and done >= 2 and np.all(np.nan_to_num(stderr, nan=np.inf) <= self.stderr_target):
+        se = np.nan_to_num(stderr, nan=np.inf)
+        if self.stderr_target is not None and done >= 2 and np.all(se <= self.stderr_target):
             self.stopped_by = "stderr_target"
             return True
         if self.max_time is not None and time.perf_counter() - self.start >= self.max_time:
@@ -366,7 +367,7 @@ def _permutation(utility, n, q, seed, budget, truncation, antithetic, n_jobs):
         if budget.done(done, np.sqrt(mom.var_of_mean())):
             break
     counts = np.full(n, done)
-    meta = {"evaluations": evals, "truncated_walks": trunc_sum}
+    meta: dict = {"evaluations": evals, "truncated_walks": trunc_sum}
     if truncation:
         meta["total_score"] = float(total)
     return mom.mean, np.sqrt(mom.var_of_mean()), counts, meta
@@ -432,6 +433,12 @@ def _stratified(utility, n, q, seed, budget, n_jobs):
 
 # ------------------------------------------------------------------------------------------------
 # public function
+
+
+def _auto_sampler(method, n):
+    if method == "loo" or n <= 10:
+        return "exact"
+    return "msr" if method == "banzhaf" else "permutation"
 
 
 def semivalues(
@@ -503,16 +510,11 @@ def semivalues(
     ab = _beta_params(method, beta_params)
     utility, n = _as_utility(utility, n_players)
     if truncation is not None:
-        if not (isinstance(truncation, numbers.Real) and 0 <= truncation < 1):
+        if not (isinstance(truncation, numbers.Real) and 0 <= float(truncation) < 1):
             raise ValueError(f"truncation must be a number in [0, 1), got {truncation!r}")
         truncation = float(truncation)
     if sampler == "auto":
-        if method == "loo":
-            sampler = "exact"
-        elif n <= 10:
-            sampler = "exact"
-        else:
-            sampler = "msr" if method == "banzhaf" else "permutation"
+        sampler = _auto_sampler(method, n)
     if truncation and sampler not in ("permutation", "antithetic"):
         raise ValueError(f"truncation applies to permutation walks, not sampler={sampler!r}")
     n_jobs = effective_n_jobs(n_jobs)

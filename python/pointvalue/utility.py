@@ -26,12 +26,13 @@ Conventions
 
 from __future__ import annotations
 
+import math
 import numbers
-import os
+from typing import Any
 
 import numpy as np
 
-from ._validation import as_float_array, as_int, check_choice
+from ._validation import as_float_array, as_int, check_choice, check_n_jobs
 
 __all__ = ["ModelUtility", "DEFAULT_L2", "effective_n_jobs"]
 
@@ -46,21 +47,9 @@ _STATUS = {
 
 
 def effective_n_jobs(n_jobs) -> int:
-    """scikit-learn's meaning: None → 1 (or the active ``joblib.parallel_config``), −1 → all cores,
-    −2 → all but one, a positive number → that many."""
-    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral)):
-        raise TypeError(f"n_jobs must be None or an integer, got {n_jobs!r}")
-    if n_jobs == 0:
-        raise ValueError("n_jobs must not be 0")
-    try:
-        import joblib
-
-        return int(joblib.effective_n_jobs(n_jobs))
-    except ImportError:  # pragma: no cover - joblib comes with scikit-learn
-        if n_jobs is None:
-            return 1
-        cpus = os.cpu_count() or 1
-        return max(1, cpus + 1 + n_jobs) if n_jobs < 0 else int(n_jobs)
+    """scikit-learn's meaning (:func:`pointvalue._validation.check_n_jobs`): None → 1 (or the
+    active ``joblib.parallel_config``), −1 → all cores, −2 → all but one, k > 0 → k."""
+    return check_n_jobs(n_jobs)
 
 
 def _design(a, name):
@@ -81,6 +70,25 @@ def _is_classifier(model) -> bool:
         return bool(is_classifier(model))
     except ImportError:  # pragma: no cover
         return hasattr(model, "predict_proba")
+
+
+def _resolve_model(model, l2):
+    """(kind, l2) of a built-in model name or an estimator (l2 None), or raise."""
+    if _is_estimator(model):
+        if l2 is not None:
+            raise ValueError("l2 applies to the built-in models; set the estimator's own penalty")
+        return ("classification" if _is_classifier(model) else "regression"), None
+    if not isinstance(model, str):
+        raise TypeError(f"model must be 'logistic', 'ols', 'ridge' or a scikit-learn estimator, got {model!r}")
+    check_choice(model, "model", set(DEFAULT_L2))
+    l2 = DEFAULT_L2[model] if l2 is None else l2
+    if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not math.isfinite(float(l2)) or float(l2) < 0:
+        raise ValueError(f"l2 must be a finite number ≥ 0, got {l2!r}")
+    if model == "ols" and l2 != 0:
+        raise ValueError("model='ols' is unpenalized; use model='ridge' for l2 > 0")
+    if model == "ridge" and l2 == 0:
+        raise ValueError("model='ridge' needs l2 > 0; use model='ols' for l2 = 0")
+    return ("classification" if model == "logistic" else "regression"), float(l2)
 
 
 def _subset(indices, n, name="indices") -> np.ndarray:
@@ -136,6 +144,26 @@ class ModelUtility:
     True
     """
 
+    X: np.ndarray
+    X_val: np.ndarray
+    y: np.ndarray
+    y_val: np.ndarray
+    y_raw: np.ndarray
+    y_val_raw: np.ndarray
+    model: Any
+    metric: Any
+    kind: str
+    l2: float | None
+    tol: float
+    max_iter: int
+    n_players: int
+    n_classes: int
+    classes: np.ndarray | None
+    engine: bool
+    empty_score: float
+    _estimator: Any
+    _total: float | None
+
     def __init__(self, X, y, X_val, y_val, model="logistic", metric="loss", l2=None,
                  empty_score=None, tol: float = 1e-10, max_iter: int = 100):
         self.X = _design(X, "X")
@@ -156,26 +184,8 @@ class ModelUtility:
         self.model = model
         self.metric = metric
         self.n_players = n
-        self._estimator = None
-        if _is_estimator(model):
-            if l2 is not None:
-                raise ValueError("l2 applies to the built-in models; set the estimator's own penalty")
-            self.kind = "classification" if _is_classifier(model) else "regression"
-            self.l2 = None
-            self._estimator = model
-        elif isinstance(model, str):
-            check_choice(model, "model", set(DEFAULT_L2))
-            self.kind = "classification" if model == "logistic" else "regression"
-            l2 = DEFAULT_L2[model] if l2 is None else l2
-            if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not np.isfinite(l2) or l2 < 0:
-                raise ValueError(f"l2 must be a finite number ≥ 0, got {l2!r}")
-            if model == "ols" and l2 != 0:
-                raise ValueError("model='ols' is unpenalized; use model='ridge' for l2 > 0")
-            if model == "ridge" and l2 == 0:
-                raise ValueError("model='ridge' needs l2 > 0; use model='ols' for l2 = 0")
-            self.l2 = float(l2)
-        else:
-            raise TypeError(f"model must be 'logistic', 'ols', 'ridge' or a scikit-learn estimator, got {model!r}")
+        self._estimator = model if _is_estimator(model) else None
+        self.kind, self.l2 = _resolve_model(model, l2)
         if not callable(metric):
             allowed = {"loss", "accuracy"} if self.kind == "classification" else {"loss", "mse", "r2"}
             check_choice(metric, "metric", allowed)
@@ -225,7 +235,7 @@ class ModelUtility:
         if self.model == "logistic":
             if self.l2 == 0:
                 return LogisticRegression(penalty=None, tol=1e-10, max_iter=10_000)
-            return LogisticRegression(C=1.0 / self.l2, tol=1e-10, max_iter=10_000)
+            return LogisticRegression(C=1.0 / float(self.l2 or 0.0), tol=1e-10, max_iter=10_000)
         return LinearRegression() if self.model == "ols" else Ridge(alpha=self.l2)
 
     def engine_options(self, n_threads: int = 1):
@@ -244,7 +254,7 @@ class ModelUtility:
         o.model = sv.Model.logistic if self.model == "logistic" else sv.Model.least_squares
         o.metric = {"loss": sv.Metric.loss, "mse": sv.Metric.loss, "accuracy": sv.Metric.accuracy,
                     "r2": sv.Metric.r2}[self.metric]
-        o.l2 = self.l2
+        o.l2 = float(self.l2 or 0.0)
         o.tol = self.tol
         o.max_iter = self.max_iter
         return o
@@ -332,7 +342,7 @@ class ModelUtility:
             if self.metric == "accuracy":
                 return float(np.mean(est.predict(self.X_val) == self.y_val_raw))
             proba = est.predict_proba(self.X_val)
-            cols = np.searchsorted(self.classes, est.classes_)
+            cols = np.searchsorted(np.asarray(self.classes), est.classes_)
             p = np.full((len(self.X_val), self.n_classes), 0.0)
             p[:, cols] = proba
             pk = p[np.arange(len(self.X_val)), self.y_val.astype(np.int64)]

@@ -77,7 +77,7 @@ class Valuation:
                             method=np.array(self.method), meta=np.array(json.dumps(self.meta, default=str)))
 
     @classmethod
-    def load(cls, path) -> "Valuation":
+    def load(cls, path) -> Valuation:
         """Read a file written by :meth:`save`."""
         with np.load(path, allow_pickle=False) as f:
             return cls(f["values"], f["stderr"], f["counts"], method=str(f["method"]),
