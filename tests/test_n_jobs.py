@@ -16,7 +16,7 @@ from pointvalue.cli import build_parser, main
 COMPUTE = [pv.fwht, pv.fwht_inplace, pv.srht, pv.leverage_scores, pv.fit_glm, pv.influence_scores,
            pv.inclusion_probabilities, pv.poisson_sample, pv.sampling_uniforms, pv.subsampling_scores,
            pv.marginal_contributions, pv.evaluate_contributions, pv.Contributions.extend,
-           pv.InfluenceSampler]
+           pv.InfluenceSampler, pv.semivalues, pv.ModelUtility.evaluate]
 
 
 @pytest.mark.parametrize("func", COMPUTE, ids=lambda f: f.__qualname__)

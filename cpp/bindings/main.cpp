@@ -17,4 +17,5 @@ PYBIND11_MODULE(PV_MODULE_NAME, m) {
   bind_glm(m);
   bind_powerlaw(m);
   bind_refit(m);
+  bind_semivalues(m);
 }

@@ -15,4 +15,5 @@ void bind_sampling(py::module_& m);
 void bind_glm(py::module_& m);
 void bind_powerlaw(py::module_& m);
 void bind_refit(py::module_& m);
+void bind_semivalues(py::module_& m);
 }  // namespace pointvalue::bindings

@@ -9,7 +9,9 @@ Fast C++ kernels (Eigen, OpenMP) behind a scikit-learn-style API:
 * marginal contributions Δ(z, D) by incremental refits: :func:`marginal_contributions`,
   :func:`evaluate_contributions`, :class:`Contributions`;
 * individualized scaling laws: :func:`fit_scaling_laws` (:class:`ScalingLaws`),
-  :func:`distributional_values`, :func:`select_points`.
+  :func:`distributional_values`, :func:`select_points`;
+* semivalues (Data Shapley, Beta Shapley, Banzhaf, leave-one-out) on the incremental engine:
+  :class:`ModelUtility`, :func:`semivalues` (:class:`Valuation`), :func:`semivalue_weights`.
 """
 
 from ._config import config, show_config
@@ -19,8 +21,11 @@ from .influence import influence_scores
 from .leverage import leverage_scores
 from .sampling import inclusion_probabilities, poisson_sample, sampling_uniforms
 from .scaling import ScalingLaws, distributional_values, fit_scaling_laws, select_points
+from .semivalues import semivalue_weights, semivalues
 from .subsampling import InfluenceSampler, subsampling_scores
 from .transform import fwht, fwht_inplace, srht
+from .utility import ModelUtility
+from .valuation import Valuation
 
 __version__ = "0.1.0"
 
@@ -28,7 +33,9 @@ __all__ = [
     "Contributions",
     "GLMFit",
     "InfluenceSampler",
+    "ModelUtility",
     "ScalingLaws",
+    "Valuation",
     "config",
     "distributional_values",
     "evaluate_contributions",
@@ -43,6 +50,8 @@ __all__ = [
     "poisson_sample",
     "sampling_uniforms",
     "select_points",
+    "semivalue_weights",
+    "semivalues",
     "show_config",
     "srht",
     "subsampling_scores",

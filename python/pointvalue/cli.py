@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import _cli_demo, _cli_scaling, _cli_subsample
+from . import _cli_demo, _cli_scaling, _cli_subsample, _cli_values
 
 
 def _config(args) -> int:
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     _cli_demo.register(sub)
     _cli_scaling.register(sub)
     _cli_subsample.register(sub)
+    _cli_values.register(sub)
     p = sub.add_parser("config", help="show the compiled kernels' configuration (SIMD, OpenMP)",
                        description="Show the compiled kernels' configuration (SIMD, OpenMP).")
     p.set_defaults(func=_config)

@@ -10,6 +10,7 @@ from . import glm as glm
 from . import powerlaw as powerlaw
 from . import refit as refit
 from . import sampling as sampling
+from . import semivalues as semivalues
 from . import sketch as sketch
 
 # powerlaw family: batched profile-likelihood fits of Δ ~ Normal(c k^-α, σ² k^-β), points grouped

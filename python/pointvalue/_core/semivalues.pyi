@@ -1,0 +1,106 @@
+# Stub of the compiled submodule pointvalue._core.semivalues (see cpp/include/pointvalue/semivalues.hpp).
+import numpy as np
+import numpy.typing as npt
+
+class Model:
+    least_squares: Model
+    logistic: Model
+    __members__: dict[str, Model]
+    def __init__(self, value: int) -> None: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __index__(self) -> int: ...
+    def __int__(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+
+class Metric:
+    loss: Metric
+    accuracy: Metric
+    r2: Metric
+    __members__: dict[str, Metric]
+    def __init__(self, value: int) -> None: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __index__(self) -> int: ...
+    def __int__(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+
+class Status:
+    ok: Status
+    singular: Status
+    not_converged: Status
+    bad_index: Status
+    __members__: dict[str, Status]
+    def __init__(self, value: int) -> None: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __index__(self) -> int: ...
+    def __int__(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+
+class Options:
+    model: Model
+    metric: Metric
+    l2: float
+    tol: float
+    max_iter: int
+    empty_score: float
+    truncation: float
+    total_score: float
+    size_weights: list[float]
+    refresh: int
+    n_threads: int
+    def __init__(self) -> None: ...
+
+class WalkResult:
+    @property
+    def marginals(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def evaluations(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def truncated_at(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def status(self) -> npt.NDArray[np.int32]: ...
+
+class SubsetResult:
+    @property
+    def score(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def score_plus(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def status(self) -> npt.NDArray[np.int32]: ...
+
+def walk_permutations(
+    X: np.ndarray,
+    y: npt.NDArray[np.float64],
+    X_val: np.ndarray,
+    y_val: npt.NDArray[np.float64],
+    options: Options,
+    permutations: npt.NDArray[np.int64],
+) -> WalkResult: ...
+def evaluate_subsets(
+    X: np.ndarray,
+    y: npt.NDArray[np.float64],
+    X_val: np.ndarray,
+    y_val: npt.NDArray[np.float64],
+    options: Options,
+    subset_ptr: npt.NDArray[np.int64],
+    subset_idx: npt.NDArray[np.int64],
+    targets: npt.NDArray[np.int64] | None = None,
+) -> SubsetResult: ...
+def zero_model_score(
+    X: np.ndarray,
+    y: npt.NDArray[np.float64],
+    X_val: np.ndarray,
+    y_val: npt.NDArray[np.float64],
+    options: Options,
+) -> float: ...
