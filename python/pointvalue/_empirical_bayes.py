@@ -20,8 +20,9 @@ import numpy as np
 
 from . import _core
 
-#: The default lattice: α ∈ {0, 0.1, …, 4}, β ∈ {0, 0.2, …, 7.4}.
-DEFAULT_GRID = {"alpha_step": 0.1, "n_alpha": 41, "beta_ratio": 2, "n_beta": 38}
+#: The default lattice: α ∈ {0, 0.1, …, 4}, β ∈ {0, 0.3, …, 7.2} (β is a nuisance parameter:
+#: a coarser step costs nothing measurable in accuracy and a third of the time).
+DEFAULT_GRID = {"alpha_step": 0.1, "n_alpha": 41, "beta_ratio": 3, "n_beta": 25}
 
 
 def make_grid(k, sizes, **overrides):

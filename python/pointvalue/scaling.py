@@ -574,7 +574,7 @@ def fit_scaling_laws(
         ``"eb"`` (empirical Bayes, the default): the law ``ψ_k = v·(k/k_ref)^−α`` with noise
         ``σ²(k/k_ref)^−β`` (k_ref the geometric centre of the sampled k); v and log σ get flat
         priors and are integrated out in closed form, which leaves each point's exact marginal
-        likelihood of (α, β) on a lattice (α = 0, 0.1, …, 4; β = 0, 0.2, …, 7.4). The prior over
+        likelihood of (α, β) on a lattice (α = 0, 0.1, …, 4; β = 0, 0.3, …, 7.2). The prior over
         the lattice is learned from the points of the run by EM (`prior`; on at most
         `max_prior_points` of them), and each point gets its posterior: the reported law
         (c, α, σ, β) is the posterior mode, ``alpha_se``/``beta_se`` are posterior standard

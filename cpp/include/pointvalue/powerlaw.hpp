@@ -88,8 +88,8 @@ void profile_powerlaw_batch(const std::int64_t* offsets, idx n_points, const dou
 struct PowerLawGrid {
   double alpha_step = 0.1;  // h
   int n_alpha = 41;         // α = 0, h, …, (n_alpha − 1)·h
-  int beta_ratio = 2;       // β step = beta_ratio · h
-  int n_beta = 38;          // β = 0, r·h, …
+  int beta_ratio = 3;       // β step = beta_ratio · h
+  int n_beta = 25;          // β = 0, r·h, …
   double k_ref = 316.22776601683796;  // reference size of v (√(100·1000))
   double value_lo = 100, value_hi = 1000;  // integer k range of the distributional value
 };
