@@ -488,7 +488,7 @@ def test_exact_fits_have_no_standard_error():
 
 
 def test_grouped_statistics_match_scipy(rng):
-    from pointvalue.scaling import _grouped_r2_pearson, _grouped_ranks
+    from pointvalue._scaling_data import _grouped_r2_pearson, _grouped_ranks
 
     g = rng.integers(0, 6, 400)
     e = np.round(rng.standard_normal(400), 1)  # ties on purpose

@@ -116,8 +116,8 @@ def fit_amortized(*args, **kwargs):
 def _fit_amortized(contrib, point, k, delta, pts, counts, r2, *, X, y, bounds, random_state,
                    progress, hidden, max_epochs, patience, learning_rate, batch_size,
                    validation_fraction, weight_decay):
+    from ._laws import ScalingLaws
     from ._validation import as_int, check_random_state
-    from .scaling import ScalingLaws
 
     if X is None:
         raise ValueError("X (features of the pool) is required for method='amortized'")

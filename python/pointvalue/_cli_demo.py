@@ -35,7 +35,7 @@ def load_data(name, seed):
             from sklearn.datasets import load_digits
         except ImportError:
             if name == "digits":
-                raise SystemExit("error: --dataset digits needs scikit-learn (pip install scikit-learn)")
+                raise SystemExit("error: --dataset digits needs scikit-learn (pip install scikit-learn)") from None
             name = "synthetic"
         else:
             X, digit = load_digits(return_X_y=True)
@@ -52,12 +52,11 @@ def load_data(name, seed):
 
 
 def run(args) -> int:
-    import pointvalue as pv
-
+    from ._config import config
     from ._pipeline import run_pipeline
 
     t0 = time.perf_counter()
-    cfg = pv.config()
+    cfg = config()
     print(f"pointvalue demo: kernels {cfg['isa_variant']}, OpenMP threads {cfg['max_threads']}")
     X, y, desc = load_data(args.dataset, args.seed)
     rng = np.random.default_rng(args.seed)

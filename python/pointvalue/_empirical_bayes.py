@@ -114,14 +114,16 @@ def fit_posterior(offsets, logk, delta, grid, *, max_prior_points, rng, prior="n
     else:
         learn = _core.powerlaw.posterior(offsets, logk, delta, grid, None, True)
     ok = learn.status == 0
-    info = {}
+    marginal = learn.log_marginal
+    assert marginal is not None  # asked for with return_log_marginal=True
+    info: dict = {}
     if not ok.any():
         log_prior = np.zeros(grid.size)
     elif prior == "normal":
-        log_prior, (mu, cov) = normal_prior(learn.log_marginal[ok], grid)
+        log_prior, (mu, cov) = normal_prior(marginal[ok], grid)
         info = {"prior_mean": mu, "prior_cov": cov}
     else:
-        log_prior = npmle_prior(learn.log_marginal[ok])
+        log_prior = npmle_prior(marginal[ok])
     post = _core.powerlaw.posterior(offsets, logk, delta, grid, log_prior, False)
     info["log_prior"] = log_prior.reshape(grid.n_alpha, grid.n_beta)
     return post, info
