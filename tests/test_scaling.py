@@ -501,3 +501,22 @@ def test_grouped_statistics_match_scipy(rng):
         np.testing.assert_allclose(pe[j], stats.pearsonr(e[s], p[s])[0])
         np.testing.assert_allclose(sp[j], stats.spearmanr(e[s], p[s])[0])
         np.testing.assert_allclose(_grouped_ranks(g, e)[s], stats.rankdata(e[s]))
+
+
+def test_semivalue_weights_over_the_law_range(rng):
+    n = 6
+    c, alpha = rng.lognormal(0, 1, n), rng.uniform(0.5, 2.0, n)
+    laws = pv.ScalingLaws(np.arange(n), c, alpha, np.ones(n), np.ones(n), np.zeros(n), np.ones(n),
+                          np.zeros(n, np.int8), np.full(n, 10), "mle")
+    ks = np.arange(100, 201)
+    psi = c[:, None] * ks[None].astype(float) ** -alpha[:, None]
+    np.testing.assert_allclose(pv.distributional_values(laws, (100, 200), weights="shapley", n_players=500),
+                               psi.mean(1), rtol=1e-10)
+    from scipy.stats import binom
+    q = binom.pmf(ks, 499, 0.5)
+    np.testing.assert_allclose(pv.distributional_values(laws, (100, 200), weights="banzhaf", n_players=500),
+                               psi @ (q / q.sum()), rtol=1e-9)
+    with pytest.raises(TypeError, match="n_players"):
+        pv.distributional_values(laws, (100, 200), weights="beta")
+    with pytest.raises(ValueError, match="weights"):
+        pv.distributional_values(laws, (100, 200), weights="owen")

@@ -8,7 +8,7 @@ import numpy as np
 
 from ._laws import ScalingLaws
 from ._scaling_data import _check_sizes
-from ._validation import as_int
+from ._validation import as_int, check_choice
 
 # ----------------------------------------------------------------------------------------------
 # Applications
@@ -52,7 +52,8 @@ def power_sum(alpha, a: int, b: int) -> np.ndarray:
     return out + tail
 
 
-def distributional_values(laws: ScalingLaws, sizes=None) -> np.ndarray:
+def distributional_values(laws: ScalingLaws, sizes=None, *, weights: str = "uniform",
+                          n_players=None, beta_params=None) -> np.ndarray:
     """Mean of the law over dataset sizes: ``mean_{k_min ≤ k ≤ k_max} c / k^α`` per point.
 
     A distributional-Shapley-style value (uniform weight on each size in the range), computed in
@@ -65,6 +66,18 @@ def distributional_values(laws: ScalingLaws, sizes=None) -> np.ndarray:
         Inclusive range of integer sizes ``1 ≤ k_min ≤ k_max``. Default: the range the laws
         were fitted for (``laws.value_sizes``; for other methods the range of the sampled k,
         or (100, 1000) without samples).
+
+    weights : {"uniform", "shapley", "beta", "banzhaf"}, default "uniform"
+        Weight of each size in the range. ``"uniform"`` is the distributional value above (and
+        what ``"shapley"`` gives too: Shapley weighs every coalition size equally). ``"beta"``
+        and ``"banzhaf"`` use the size weights of that semivalue over `n_players` players
+        (:func:`~pointvalue.semivalue_weights`), restricted to the range and renormalized, so
+        law-based values compare directly with Monte Carlo semivalues (:func:`~pointvalue.semivalues`)
+        whose permutations are truncated to the same sizes.
+    n_players : int, optional
+        Number of players of the semivalue (the pool size); needed for ``"beta"``/``"banzhaf"``.
+    beta_params : (float, float), optional
+        Beta Shapley's (α, β) (default (16, 1), pyDVL's convention).
 
     Returns
     -------
@@ -84,9 +97,32 @@ def distributional_values(laws: ScalingLaws, sizes=None) -> np.ndarray:
         else:
             sizes = (100, 1000)
     k_min, k_max = _check_sizes(sizes)
+    weights = check_choice(weights, "weights", {"uniform", "shapley", "beta", "banzhaf"})
+    if weights != "uniform":
+        return _semivalue_from_laws(laws, k_min, k_max, weights, n_players, beta_params)
     a = np.where(np.isfinite(laws.alpha), laws.alpha, 0.0)
     s = power_sum(a, k_min, k_max) / (k_max - k_min + 1)
     v = laws.c * s
+    v = np.where(np.isfinite(laws.alpha), v, np.nan)
+    return np.where(laws.c == 0, 0.0, v)
+
+
+def _semivalue_from_laws(laws, k_min, k_max, method, n_players, beta_params):
+    """Σ_k q(k)·ψ_k over the sizes of the law's range, q the semivalue's size weights for
+    `n_players` players restricted to [k_min, k_max] and renormalized."""
+    from .semivalues import semivalue_weights
+
+    if n_players is None:
+        raise TypeError(f"weights={method!r} needs n_players (the pool size the semivalue is over)")
+    n_players = as_int(n_players, "n_players", minimum=k_max + 1)
+    q = semivalue_weights(method, n_players, beta_params)[k_min:k_max + 1]
+    if not q.sum() > 0:
+        raise ValueError(f"the {method} weights of {n_players} players vanish on sizes [{k_min}, {k_max}]")
+    q = q / q.sum()
+    ks = np.arange(k_min, k_max + 1, dtype=np.float64)
+    a = np.where(np.isfinite(laws.alpha), laws.alpha, 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        v = laws.c * (np.exp(-np.outer(a, np.log(ks))) @ q)
     v = np.where(np.isfinite(laws.alpha), v, np.nan)
     return np.where(laws.c == 0, 0.0, v)
 
