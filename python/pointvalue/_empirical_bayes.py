@@ -69,24 +69,24 @@ def lattice(grid):
     return np.stack([a, b], axis=1)
 
 
-def normal_prior(log_marginal, grid, *, max_iter=200, tol=1e-6):
+def normal_prior(log_marginal, grid, *, max_iter=50, tol=1e-5):
     """A bivariate normal prior on (α, β), restricted to the lattice, fitted by EM.
 
     E-step: each point's posterior over the nodes under the current prior; M-step: the prior's
-    mean and covariance are the average posterior mean and second moment. Returns the log prior
-    at the nodes and (mean, covariance).
+    mean and covariance are the average posterior mean and second moment. Each step is one
+    product of the points' likelihoods with a (nodes × 6) matrix, so no temporary of the
+    likelihood matrix's size is made. Returns the log prior at the nodes and (mean, covariance).
     """
     X = lattice(grid)
-    feats = np.column_stack([X, X[:, 0] ** 2, X[:, 0] * X[:, 1], X[:, 1] ** 2])
+    feats = np.column_stack([np.ones(len(X)), X, X[:, 0] ** 2, X[:, 0] * X[:, 1], X[:, 1] ** 2])
     L = np.asarray(log_marginal, dtype=np.float64)
     L = np.exp(L - L.max(axis=1, keepdims=True))
     mu = np.array([1.0, 2.0])
     cov = np.diag([1.0, 4.0])
     for _ in range(max_iter):
         log_prior = _normal_log_density(X, mu, cov)
-        w = L * np.exp(log_prior - log_prior.max())
-        w /= w.sum(axis=1, keepdims=True)
-        m = (w @ feats).mean(axis=0)
+        M = L @ (np.exp(log_prior - log_prior.max())[:, None] * feats)
+        m = (M[:, 1:] / M[:, :1]).mean(axis=0)
         new_mu = m[:2]
         second = np.array([[m[2], m[3]], [m[3], m[4]]])
         new_cov = second - np.outer(new_mu, new_mu) + 1e-6 * np.eye(2)

@@ -58,7 +58,7 @@ def fit_scaling_laws(
     *,
     sizes=None,
     prior: str = "normal",
-    max_prior_points: int = 5_000,
+    max_prior_points: int = 2_000,
     alpha_bounds=DEFAULT_BOUNDS,
     beta_bounds=DEFAULT_BOUNDS,
     X=None,
@@ -126,7 +126,7 @@ def fit_scaling_laws(
         normal (restricted to the lattice), or the nonparametric maximum-likelihood prior
         (any shape; better when the population is far from normal and there are many points,
         spikier with few).
-    max_prior_points : int, default 5000
+    max_prior_points : int, default 2000
         ``"eb"``: points (a seeded random subset) the prior is learned from.
     alpha_bounds, beta_bounds : (float, float), default (0, e²)
         Box for α and β (mle and amortized). The default is the closure of the reference code's
