@@ -331,7 +331,7 @@ def _fit_all(K, D, m):
     sub = pv.Contributions(point, Km.ravel(), Dm.ravel())
     out, secs = {}, {}
     t = time.perf_counter()
-    default = pv.fit_scaling_laws(sub)
+    default = pv.fit_scaling_laws(sub, sizes=(100, 999))  # the default method
     secs["default"] = time.perf_counter() - t
     t = time.perf_counter()
     mle = pv.fit_scaling_laws(sub, method="mle")
@@ -339,21 +339,23 @@ def _fit_all(K, D, m):
     t = time.perf_counter()
     ref = covert_likelihood_estimator(point, Km.ravel(), Dm.ravel())
     secs["authors"] = time.perf_counter() - t
-    out[f"ours, default ({default.method})"] = (default.c, default.alpha)
-    out["ours, mle"] = (mle.c, mle.alpha)
-    out["authors' LikelihoodEstimator"] = (ref["c"], ref["alpha"])
-    out["Monte Carlo mean"] = (None, Dm.mean(1))
+    # the default's value is distributional_values (for "eb" the posterior mean of the value)
+    out[f"ours, default ({default.method})"] = (default.c, default.alpha,
+                                                pv.distributional_values(default, sizes=(100, 999)))
+    out["ours, mle"] = (mle.c, mle.alpha, None)
+    out["authors' LikelihoodEstimator"] = (ref["c"], ref["alpha"], None)
+    out["Monte Carlo mean"] = (None, None, Dm.mean(1))
     return out, secs
 
 
 def _errors(est, truth_c, truth_alpha, truth_value, sizes=SIZES10):
     """Parameter, ψ_k and value errors of one estimator against the truth."""
-    c, a = est
+    c, a, value = est
     if c is None:  # the MC mean estimates the value only
-        v = a
+        v = value
         return {"value_r2": _r2(truth_value, v), "value_spearman": float(stats.spearmanr(truth_value, v)[0]),
                 "value_rel_rmse": float(np.sqrt(np.mean((v - truth_value) ** 2)) / np.std(truth_value))}
-    v = _law_value(c, a)
+    v = _law_value(c, a) if value is None else value
     psi_t = truth_c[:, None] * sizes[None, :] ** -truth_alpha[:, None]
     psi = c[:, None] * sizes[None, :] ** -np.where(np.isfinite(a), a, 0)[:, None]
     r2_psi = float(np.mean([_r2(psi_t[:, j], psi[:, j]) for j in range(len(sizes))]))
@@ -453,6 +455,8 @@ def addition(trials=500, n_add=100, small=500, large=5000, draws=1000):
     _, K, D = _grid_by_point(contrib)
     laws = pv.fit_scaling_laws(contrib)
     reliable = getattr(laws, "reliable", None)
+    if callable(reliable):
+        reliable = reliable()
     ref = covert_likelihood_estimator(contrib.point, contrib.k, contrib.delta)
     logf = covert_log_estimator(contrib.point, contrib.k, contrib.delta)
     scores = {}
@@ -460,7 +464,7 @@ def addition(trials=500, n_add=100, small=500, large=5000, draws=1000):
         s = laws.predict(float(kt))
         if reliable is not None:
             s = np.where(reliable, s, np.nan)
-        scores[f"ours ({laws.method}) at k={kt}"] = s
+        scores[f"ours ({laws.method}{', reliable' if reliable is not None else ''}) at k={kt}"] = s
         a = np.where(ref["alpha"] >= 0.5, ref["alpha"], np.nan)  # the authors' filter
         scores[f"authors' likelihood (α ≥ 0.5) at k={kt}"] = ref["c"] * float(kt) ** -a
         a = np.where(logf["r2"] >= 0.9, logf["alpha"], np.nan)  # the authors' filter
@@ -503,7 +507,8 @@ def addition(trials=500, n_add=100, small=500, large=5000, draws=1000):
     out["overlap_with_mean_delta"] = {n: int(len(np.intersect1d(arms[n], arms["mean Δ"]))) for n in keys}
     out["overlap_k500_vs_k5000"] = {
         lab_: int(len(np.intersect1d(arms[f"{lab_} at k={small}"], arms[f"{lab_} at k={large}"])))
-        for lab_ in (f"ours ({laws.method})", "authors' likelihood (α ≥ 0.5)", "authors' log (R² ≥ 0.9)")}
+        for lab_ in (f"ours ({laws.method}{', reliable' if reliable is not None else ''})",
+                     "authors' likelihood (α ≥ 0.5)", "authors' log (R² ≥ 0.9)")}
     out["points_kept"] = {n: int(np.isfinite(s).sum()) for n, s in scores.items()}
     out.update(trials=trials, n_add=n_add, candidates=len(cand), draws_per_candidate=draws,
                seconds=time.perf_counter() - t0)
