@@ -19,6 +19,7 @@ from ._validation import as_float_array, as_int
 __all__ = ["AggregateLaw", "fit_aggregate_law"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
+_E2 = math.exp(2.0)  # the authors' clamp log α, log β ≤ 2
 _PARAMS = ("eps", "c", "alpha", "beta", "sigma")
 
 
@@ -334,8 +335,8 @@ def fit_aggregate_law(
     loss,
     *,
     sample_weight=None,
-    alpha_bounds=(0.01, math.exp(2.0)),
-    beta_bounds=(0.0, math.exp(2.0)),
+    alpha_bounds=(0.01, _E2),
+    beta_bounds=(0.0, _E2),
     grid=(48, 48),
     n_starts: int = 4,
 ) -> AggregateLaw:
@@ -389,12 +390,39 @@ def fit_aggregate_law(
     >>> bool(abs(law.alpha - 0.5) < 3 * law.alpha_se)
     True
     """
-    k = as_float_array(k, "k", ndim=1)
-    loss = as_float_array(loss, "loss", ndim=1)
-    if k.dtype != np.float64:
-        k = k.astype(np.float64)
-    if loss.dtype != np.float64:
-        loss = loss.astype(np.float64)
+    k, loss, w = _check_data(k, loss, sample_weight)
+    a_box = _check_box(alpha_bounds, "alpha_bounds", 1e-6)
+    b_box = _check_box(beta_bounds, "beta_bounds", 0.0)
+    try:
+        ga, gb = grid
+    except (TypeError, ValueError):
+        raise TypeError(f"grid must be a pair of integers, got {grid!r}") from None
+    ga = as_int(ga, "grid[0]", minimum=3)
+    gb = as_int(gb, "grid[1]", minimum=3)
+    n_starts = as_int(n_starts, "n_starts", minimum=1)
+
+    use = w > 0
+    g = _Groups(k[use], loss[use], w[use])
+    alpha, beta = _search(g, a_box, b_box, ga, gb, n_starts)
+    eps, c_s, sigma_s, nll, hit = (float(v) for v in g.profile(alpha, beta))
+    # back to the original units: c k^−α = c_s (k/k0)^−α, σ² k^−β = σ_s² (k/k0)^−β
+    c = c_s * g.k0**alpha
+    sigma = sigma_s * g.k0 ** (beta / 2)
+    rtol = 1e-6
+    return AggregateLaw(
+        eps=eps, c=c, alpha=alpha, sigma=sigma, beta=beta, nll=nll,
+        cov=_covariance(g, eps, c_s, alpha, beta, sigma_s), k0=g.k0,
+        eps_at_bound=None if not hit else ("lower" if eps <= 0.0 else "upper"),
+        alpha_at_bound=bool(alpha <= a_box[0] * (1 + rtol) or alpha >= a_box[1] * (1 - rtol)),
+        beta_at_bound=bool(beta <= b_box[0] + rtol or beta >= b_box[1] * (1 - rtol)),
+        k=k, loss=loss, sample_weight=w, alpha_bounds=a_box, beta_bounds=b_box,
+    )
+
+
+def _check_data(k, loss, sample_weight):
+    """k, loss and the weights as float64 arrays, or a ValueError/TypeError naming the argument."""
+    k = as_float_array(k, "k", ndim=1).astype(np.float64, copy=False)
+    loss = as_float_array(loss, "loss", ndim=1).astype(np.float64, copy=False)
     if len(loss) != len(k):
         raise ValueError(f"loss must have the length of k ({len(k)}), got {len(loss)}")
     if np.any(k <= 0):
@@ -414,63 +442,48 @@ def fit_aggregate_law(
         raise ValueError("k must hold at least 3 distinct sizes with a positive weight")
     if np.ptp(loss[use]) == 0:
         raise ValueError("loss is constant: the law is not identified")
-    a_lo, a_hi = _check_box(alpha_bounds, "alpha_bounds", 1e-6)
-    b_lo, b_hi = _check_box(beta_bounds, "beta_bounds", 0.0)
-    try:
-        ga, gb = grid
-    except (TypeError, ValueError):
-        raise TypeError(f"grid must be a pair of integers, got {grid!r}") from None
-    ga = as_int(ga, "grid[0]", minimum=3)
-    gb = as_int(gb, "grid[1]", minimum=3)
-    n_starts = as_int(n_starts, "n_starts", minimum=1)
+    return k, loss, w
 
-    g = _Groups(k[use], loss[use], w[use])
-    A, B = np.meshgrid(np.geomspace(a_lo, a_hi, ga), np.linspace(b_lo, b_hi, gb), indexing="ij")
+
+def _search(g, a_box, b_box, ga, gb, n_starts):
+    """The global minimum of the profile over the box: grid (α log-spaced, β linear), then
+    :func:`_polish` from the best `n_starts` grid cells that are minima of their 8-neighbourhood."""
+    A, B = np.meshgrid(np.geomspace(a_box[0], a_box[1], ga), np.linspace(b_box[0], b_box[1], gb),
+                       indexing="ij")
     F = g.profile(A, B)[3]
     F = np.where(np.isfinite(F), F, np.inf)
-    # grid cells that are minima of their 8-neighbourhood, best first
     pad = np.pad(F, 1, constant_values=np.inf)
     neigh = np.min([pad[1 + i:1 + i + ga, 1 + j:1 + j + gb]
                     for i in (-1, 0, 1) for j in (-1, 0, 1) if i or j], axis=0)
-    cand = np.flatnonzero((F <= neigh).ravel())
+    cand = np.flatnonzero((neigh >= F).ravel())
     cand = cand[np.argsort(F.ravel()[cand], kind="stable")][:n_starts]
-    best_f, best_x = np.inf, None
-    a_step = (a_hi / a_lo) ** (2.0 / (ga - 1))  # two grid cells (α is log-spaced)
-    b_step = 2.0 * (b_hi - b_lo) / (gb - 1)
+    a_step = (a_box[1] / a_box[0]) ** (2.0 / (ga - 1))  # two grid cells (α is log-spaced)
+    b_step = 2.0 * (b_box[1] - b_box[0]) / (gb - 1)
+    best_f, best_x = np.inf, np.array([A.ravel()[cand[0]], B.ravel()[cand[0]]])
     for t in cand:
         x0 = np.array([A.ravel()[t], B.ravel()[t]])
-        f, x = _polish(g, x0, float(F.ravel()[t]), (a_lo, a_hi), (b_lo, b_hi), a_step, b_step)
+        f, x = _polish(g, x0, float(F.ravel()[t]), a_box, b_box, a_step, b_step)
         if f < best_f:
             best_f, best_x = f, x
-    alpha, beta = best_x
-    eps, c_s, sigma_s, nll, hit = g.profile(alpha, beta)
-    eps, c_s, sigma_s, nll = float(eps), float(c_s), float(sigma_s), float(nll)
-    # back to the original units: c k^−α = c_s (k/k0)^−α, σ² k^−β = σ_s² (k/k0)^−β
+    return float(best_x[0]), float(best_x[1])
+
+
+def _covariance(g, eps, c_s, alpha, beta, sigma_s):
+    """Inverse observed information in (ε, c, α, β, σ), original units; NaN if not positive
+    definite."""
+    H = g.hessian(eps, c_s, alpha, beta, math.log(sigma_s))
+    if not np.all(np.isfinite(H)):
+        return np.full((5, 5), np.nan)
+    try:
+        np.linalg.cholesky(H)
+    except np.linalg.LinAlgError:
+        return np.full((5, 5), np.nan)
+    # Jacobian of (ε, c, α, β, σ) with respect to (ε, c_s, α, β, log σ_s)
     c = c_s * g.k0**alpha
     sigma = sigma_s * g.k0 ** (beta / 2)
-    cov = np.full((5, 5), np.nan)
-    H = g.hessian(eps, c_s, alpha, beta, math.log(sigma_s))
-    if np.all(np.isfinite(H)):
-        try:
-            np.linalg.cholesky(H)
-            cov_s = np.linalg.inv(H)
-            # Jacobian of (ε, c, α, β, σ) with respect to (ε, c_s, α, β, log σ_s)
-            J = np.eye(5)
-            J[1, 1] = g.k0**alpha
-            J[1, 2] = c * math.log(g.k0)
-            J[4, 3] = sigma * 0.5 * math.log(g.k0)
-            J[4, 4] = sigma
-            cov = J @ cov_s @ J.T
-        except np.linalg.LinAlgError:
-            pass
-    at = None
-    if bool(hit):
-        at = "lower" if eps <= 0.0 else "upper"
-    rtol = 1e-6
-    return AggregateLaw(
-        eps=eps, c=c, alpha=alpha, sigma=sigma, beta=beta, nll=nll, cov=cov, k0=g.k0,
-        eps_at_bound=at,
-        alpha_at_bound=bool(alpha <= a_lo * (1 + rtol) or alpha >= a_hi * (1 - rtol)),
-        beta_at_bound=bool(beta <= b_lo + rtol or beta >= b_hi * (1 - rtol)),
-        k=k, loss=loss, sample_weight=w, alpha_bounds=(a_lo, a_hi), beta_bounds=(b_lo, b_hi),
-    )
+    J = np.eye(5)
+    J[1, 1] = g.k0**alpha
+    J[1, 2] = c * math.log(g.k0)
+    J[4, 3] = sigma * 0.5 * math.log(g.k0)
+    J[4, 4] = sigma
+    return J @ np.linalg.inv(H) @ J.T
