@@ -10,11 +10,13 @@ Fast C++ kernels (Eigen, OpenMP) behind a scikit-learn-style API:
   :func:`evaluate_contributions`, :class:`Contributions`;
 * individualized scaling laws: :func:`fit_scaling_laws` (:class:`ScalingLaws`),
   :func:`distributional_values`, :func:`select_points`;
+* the dataset-level law ``L(k) = ε + c·k^−α``: :func:`fit_aggregate_law` (:class:`AggregateLaw`);
 * semivalues (Data Shapley, Beta Shapley, Banzhaf, leave-one-out) on the incremental engine:
   :class:`ModelUtility`, :func:`semivalues` (:class:`Valuation`), :func:`semivalue_weights`.
 """
 
 from ._config import config, show_config
+from .aggregate import AggregateLaw, fit_aggregate_law
 from .contributions import Contributions, evaluate_contributions, marginal_contributions
 from .glm import GLMFit, fit_glm
 from .influence import influence_scores
@@ -30,6 +32,7 @@ from .valuation import Valuation
 __version__ = "0.1.0"
 
 __all__ = [
+    "AggregateLaw",
     "Contributions",
     "GLMFit",
     "InfluenceSampler",
@@ -39,6 +42,7 @@ __all__ = [
     "config",
     "distributional_values",
     "evaluate_contributions",
+    "fit_aggregate_law",
     "fit_glm",
     "fit_scaling_laws",
     "fwht",
