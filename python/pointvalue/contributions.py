@@ -155,6 +155,18 @@ class Contributions:
             meta = json.loads(str(f["meta"])) if "meta" in f else {}
             return cls(f["point"], f["k"], f["delta"], meta=meta)
 
+    @classmethod
+    def from_reference(cls, path, allow_pickle: bool = False, drop_missing: bool = False) -> "Contributions":
+        """Read a sample file of the scaling-laws authors' pipeline (``generate_samples.py``).
+
+        A pickled ``.npy`` file runs code on load, so it is refused unless ``allow_pickle=True``.
+        See :func:`pointvalue.reference_io.read_reference_samples` for the format and for the
+        reference's conventions that differ from ours.
+        """
+        from .reference_io import read_reference_samples
+
+        return read_reference_samples(path, allow_pickle=allow_pickle, drop_missing=drop_missing)
+
 
 # ------------------------------------------------------------------------------------------------
 # public functions
