@@ -12,7 +12,7 @@ import numpy as np
 
 from ._harness import Case, Impl
 
-SIZES = {"tiny": (40, 30), "quick": (1_000, 100), "full": (5_000, 100)}
+SIZES = {"tiny": (40, 30), "quick": (300, 100), "full": (5_000, 100)}
 
 
 def simulate(n_points, m, seed=0, kmin=100, kmax=1000, noise=(0.3, 2.0)):
