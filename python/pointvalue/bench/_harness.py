@@ -114,7 +114,7 @@ def _time_impl(impl: Impl, budget: float) -> list:
         t0 = time.perf_counter()
         impl.run()
         times.append(time.perf_counter() - t0)
-        if sum(times) >= budget and (len(times) >= 3 or times[0] >= budget):
+        if sum(times) >= budget and (len(times) >= 3 or (budget > 0 and times[0] >= budget)):
             break
     return times
 
