@@ -47,14 +47,14 @@ def run(args) -> int:
         try:
             old = bench.load(args.compare)  # fail before spending minutes on the run
         except (OSError, ValueError) as exc:
-            raise SystemExit(f"error: --compare: {exc}")
+            raise SystemExit(f"error: --compare: {exc}") from None
     try:
         import pointvalue as pv
 
         threads = args.threads or pv.config()["max_threads"]
         cases = bench.cases(only, scale=scale, threads=threads)
     except ValueError as exc:
-        raise SystemExit(f"error: {exc}")
+        raise SystemExit(f"error: {exc}") from None
     if only is not None and "semivalues" in only and not any(c.family == "semivalues" for c in cases):
         print("note: pv.semivalues is not available in this version: no semivalue cases", file=sys.stderr)
     result = bench.run(cases, scale=scale, threads=threads, progress=not args.no_progress)

@@ -144,7 +144,7 @@ def run_reference(args) -> int:
         contrib = pv.Contributions.from_reference(args.reference_samples, allow_pickle=args.allow_pickle,
                                                   drop_missing=args.drop_missing)
     except (OSError, ValueError) as exc:
-        raise SystemExit(f"error: --reference-samples: {exc}")
+        raise SystemExit(f"error: --reference-samples: {exc}") from None
     t_read = time.perf_counter() - t0
     t1 = time.perf_counter()
     laws = pv.fit_scaling_laws(contrib, method=args.method)

@@ -156,7 +156,7 @@ class Contributions:
             return cls(f["point"], f["k"], f["delta"], meta=meta)
 
     @classmethod
-    def from_reference(cls, path, allow_pickle: bool = False, drop_missing: bool = False) -> "Contributions":
+    def from_reference(cls, path, allow_pickle: bool = False, drop_missing: bool = False) -> Contributions:
         """Read a sample file of the scaling-laws authors' pipeline (``generate_samples.py``).
 
         A pickled ``.npy`` file runs code on load, so it is refused unless ``allow_pickle=True``.

@@ -207,5 +207,7 @@ def write_reference_samples(path, samples, cards, relevant_inds=None) -> None:
     inds = np.arange(len(samples)) if relevant_inds is None else np.asarray(relevant_inds)
     total = samples.sum(1)
     count = (cards >= 1).sum(1) + 1e-8
-    np.save(path, {"estimates": total / count, "total_contribution": total, "total_count": count,
-                   "relevant_inds": inds, "cards": cards, "samples": samples}, allow_pickle=True)
+    obj = np.empty((), dtype=object)  # what np.save makes of a dict: a 0-d object array, pickled
+    obj[()] = {"estimates": total / count, "total_contribution": total, "total_count": count,
+               "relevant_inds": inds, "cards": cards, "samples": samples}
+    np.save(path, obj, allow_pickle=True)

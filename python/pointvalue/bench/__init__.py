@@ -63,8 +63,7 @@ from __future__ import annotations
 
 import importlib
 
-from ._harness import (SCALES, SCHEMA, Case, Impl, compare, failures, format_table, load, machine_facts,
-                       run, save)
+from ._harness import SCALES, SCHEMA, Case, Impl, compare, failures, format_table, load, machine_facts, run, save
 
 FAMILIES = ("fwht", "leverage", "glm", "sampling", "refit", "powerlaw", "semivalues")
 

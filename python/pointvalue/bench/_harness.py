@@ -12,7 +12,7 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 SCHEMA = "pointvalue-bench/1"
 SCALES = ("tiny", "quick", "full")
@@ -32,7 +32,7 @@ class Impl:
     name: str
     run: Callable[[], Any]
     ours: bool = False
-    check: Optional[Callable[[Any], None]] = None
+    check: Callable[[Any], None] | None = None
     note: str = ""
 
 
@@ -109,7 +109,7 @@ def machine_facts(threads: int) -> dict:
 
 def _time_impl(impl: Impl, budget: float) -> list:
     """Timed runs until `budget` seconds have passed: at least 3 (1 when one run exceeds it)."""
-    times = []
+    times: list[float] = []
     while len(times) < MAX_REPEATS:
         t0 = time.perf_counter()
         impl.run()
@@ -119,10 +119,32 @@ def _time_impl(impl: Impl, budget: float) -> list:
     return times
 
 
+def _run_impl(impl: Impl, budget: float) -> dict:
+    """One implementation: the checked first run, then the timed runs; its JSON record."""
+    res = {"ok": False, "note": impl.note}
+    try:
+        t0 = time.perf_counter()
+        first = impl.run()  # also the warm-up
+        t_first = time.perf_counter() - t0
+        if impl.check is not None:
+            impl.check(first)
+        del first
+        # a run longer than the budget needs no warm-up: it is the timing (halves slow peers' cost)
+        times = [t_first] if budget > 0 and t_first >= budget else _time_impl(impl, budget)
+    except AssertionError as exc:
+        msg = str(exc).strip()
+        res["error"] = f"wrong answer: {msg.splitlines()[0] if msg else 'check failed'}"
+    except Exception as exc:
+        res["error"] = f"{type(exc).__name__}: {exc}"
+    else:
+        res.update(ok=True, median_s=statistics.median(times), min_s=min(times), repeats=len(times))
+    return res
+
+
 def run_case(case: Case, budget: float, progress=None) -> dict:
     """Check every implementation's answer, then time it; returns the case's JSON record."""
-    record = {"id": case.id, "family": case.family, "title": case.title, "params": case.params,
-              "ours": None, "results": {}, "speedup": {}}
+    record: dict[str, Any] = {"id": case.id, "family": case.family, "title": case.title, "params": case.params,
+                              "ours": None, "results": {}, "speedup": {}}
     try:
         impls = case.prepare()
     except Exception as exc:  # a peer's missing piece or a bug in the case: report, go on
@@ -131,24 +153,9 @@ def run_case(case: Case, budget: float, progress=None) -> dict:
             progress.update(1)
         return record
     for impl in impls:
-        res = {"ok": False, "note": impl.note}
         if progress is not None:
             progress.set_postfix_str(f"{case.id} [{impl.name}]", refresh=True)
-        try:
-            t0 = time.perf_counter()
-            first = impl.run()  # also the warm-up
-            t_first = time.perf_counter() - t0
-            if impl.check is not None:
-                impl.check(first)
-            del first
-            # a run longer than the budget needs no warm-up: it is the timing (halves slow peers' cost)
-            times = [t_first] if budget > 0 and t_first >= budget else _time_impl(impl, budget)
-        except AssertionError as exc:
-            res["error"] = f"wrong answer: {str(exc).strip().splitlines()[0] if str(exc).strip() else 'check failed'}"
-        except Exception as exc:
-            res["error"] = f"{type(exc).__name__}: {exc}"
-        else:
-            res.update(ok=True, median_s=statistics.median(times), min_s=min(times), repeats=len(times))
+        res = _run_impl(impl, budget)
         record["results"][impl.name] = res
         if impl.ours:
             record["ours"] = impl.name
@@ -162,7 +169,7 @@ def run_case(case: Case, budget: float, progress=None) -> dict:
     return record
 
 
-def run(cases: list, *, scale: str = "full", threads: Optional[int] = None, progress: bool = True) -> dict:
+def run(cases: list, *, scale: str = "full", threads: int | None = None, progress: bool = True) -> dict:
     """Run `cases` and return the JSON-ready record (see the package docstring for its schema)."""
     import pointvalue as pv
 
@@ -207,7 +214,7 @@ def failures(result: dict) -> list:
     return out
 
 
-def _fmt_time(t: Optional[float]) -> str:
+def _fmt_time(t: float | None) -> str:
     if t is None or not math.isfinite(t):
         return "–"
     if t >= 1:

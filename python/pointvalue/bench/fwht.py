@@ -7,6 +7,8 @@ the times include one memory pass; the numpy butterfly allocates its own copy.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from ._harness import Case, Impl, have
@@ -44,7 +46,7 @@ def impls_1d(dtype, threads: int = 2) -> dict:
     have_ = installed_peers()
     import pointvalue as pv
 
-    impls = {"pointvalue": lambda b: pv.fwht_inplace(b, n_jobs=threads)}
+    impls: dict[str, Callable[[np.ndarray], object]] = {"pointvalue": lambda b: pv.fwht_inplace(b, n_jobs=threads)}
     if have_["ffht"]:
         import ffht
 
@@ -65,7 +67,8 @@ def impls_2d(order: str, threads: int = 2) -> dict:
     import pointvalue as pv
 
     have_ = installed_peers()
-    impls = {"pointvalue": lambda b: pv.fwht_inplace(b, axis=0, n_jobs=threads)}
+    impls: dict[str, Callable[[np.ndarray], object]] = {
+        "pointvalue": lambda b: pv.fwht_inplace(b, axis=0, n_jobs=threads)}
     if have_["fht_cpu"]:
         import fht_cpu
 

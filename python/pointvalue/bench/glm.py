@@ -4,6 +4,7 @@ and ``numpy.linalg.lstsq`` (OLS)."""
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -75,6 +76,10 @@ def sklearn_logistic(X, y, solver, tol=1e-8):
     return LogisticRegression(C=1.0, solver=solver, tol=tol, max_iter=1000).fit(X, y)
 
 
+def _sklearn_coef(X, y, solver):
+    return sklearn_logistic(X, y, solver).coef_[0]
+
+
 def _coef_check(expected, atol):
     def check(coef):
         np.testing.assert_allclose(coef, expected, rtol=0, atol=atol)
@@ -118,7 +123,7 @@ def _logistic_case(scale):
             ref = sklearn_logistic(X, y, "newton-cholesky", tol=1e-12).coef_[0]
             impls[0].check = _coef_check(ref, 1e-6)
             for solver in ("lbfgs", "newton-cholesky"):
-                impls.append(Impl(f"sklearn_{solver}", lambda s=solver: sklearn_logistic(X, y, s).coef_[0],
+                impls.append(Impl(f"sklearn_{solver}", functools.partial(_sklearn_coef, X, y, solver),
                                   check=_coef_check(ours.coef, 1e-4), note="LogisticRegression(C=1, tol=1e-8)"))
         return impls
 

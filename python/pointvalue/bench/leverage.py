@@ -4,6 +4,8 @@ ill-conditioned; see ``bench/bench_leverage.py``)."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import scipy.linalg as sl
 
@@ -52,7 +54,7 @@ def cases(scale: str, threads: int = 2) -> list:
             np.testing.assert_allclose(h, expected, rtol=1e-8, atol=1e-13)
 
         return [Impl("pointvalue", lambda: pv.leverage_scores(X), ours=True, check=check)] + [
-            Impl(name, lambda f=f: f(X), check=check) for name, f in IMPLS.items()]
+            Impl(name, functools.partial(f, X), check=check) for name, f in IMPLS.items()]
 
     return [Case(f"leverage/exact-{n}x{d}", "leverage", f"exact leverage scores of a {n:,} × {d} matrix",
                  prepare, {"n": n, "d": d})]

@@ -26,7 +26,7 @@ def simulate(n_points, m, seed=0, kmin=100, kmax=1000, noise=(0.3, 2.0)):
     c = rng.lognormal(-2, 1, n_points) * rng.choice([-1, 1], n_points, p=[0.15, 0.85])
     alpha = rng.uniform(0.6, 2.2, n_points)
     beta = 2 * alpha + rng.uniform(-0.4, 0.4, n_points)
-    sigma = np.abs(c) * rng.uniform(*noise, n_points)
+    sigma = np.abs(c) * rng.uniform(noise[0], noise[1], n_points)
     point = np.repeat(np.arange(n_points, dtype=np.int64), m)
     k = rng.integers(kmin, kmax, size=n_points * m)
     delta = c[point] * k ** -alpha[point] + sigma[point] * k ** (-beta[point] / 2) * rng.standard_normal(len(k))
