@@ -9,7 +9,7 @@ import pytest
 
 import pointvalue as pv
 from pointvalue.cli import main
-from pointvalue.reference_io import read_reference_samples, write_reference_samples
+from pointvalue.reference_io import write_reference_samples
 
 
 def simulated_file(path, rows=30, draws=40, seed=0, inds=None):
@@ -62,8 +62,8 @@ def test_undrawn_slots_raise_unless_dropped(tmp_path):
     cards[3, 30:] = 0.0  # the sampler's zero-initialized storage, never filled
     write_reference_samples(tmp_path / "mc.npy", samples, cards)
     with pytest.raises(ValueError, match="10 of 1200 draws have size 0"):
-        read_reference_samples(tmp_path / "mc.npy", allow_pickle=True)
-    c = read_reference_samples(tmp_path / "mc.npy", allow_pickle=True, drop_missing=True)
+        pv.Contributions.from_reference(tmp_path / "mc.npy", allow_pickle=True)
+    c = pv.Contributions.from_reference(tmp_path / "mc.npy", allow_pickle=True, drop_missing=True)
     assert len(c) == 1190 and np.bincount(c.point)[3] == 30 and c.k.min() >= 100
 
 
@@ -79,16 +79,16 @@ def test_malformed_files_raise_naming_the_key(tmp_path, bad, match):
     path = tmp_path / "bad.npy"
     np.save(path, bad, allow_pickle=True)
     with pytest.raises(ValueError, match=match):
-        read_reference_samples(path, allow_pickle=True)
+        pv.Contributions.from_reference(path, allow_pickle=True)
 
 
 def test_not_a_dict_or_not_numpy(tmp_path):
     np.save(tmp_path / "a.npy", np.arange(5))
     with pytest.raises(ValueError, match="does not hold the reference pipeline's dict"):
-        read_reference_samples(tmp_path / "a.npy")
+        pv.Contributions.from_reference(tmp_path / "a.npy")
     (tmp_path / "b.npy").write_text("hello")
     with pytest.raises(ValueError, match="neither an .npy file"):
-        read_reference_samples(tmp_path / "b.npy")
+        pv.Contributions.from_reference(tmp_path / "b.npy")
 
 
 def test_cli_writes_the_reference_columns_and_our_laws(tmp_path, capsys):
@@ -97,7 +97,8 @@ def test_cli_writes_the_reference_columns_and_our_laws(tmp_path, capsys):
     simulated_file(path, inds=inds)
     with pytest.raises(SystemExit, match="pickled"):
         main(["scaling", "--reference-samples", str(path), "--out", str(tmp_path / "out")])
-    assert main(["scaling", "--reference-samples", str(path), "--allow-pickle", "--out", str(tmp_path / "out")]) == 0
+    assert main(["scaling", "--reference-samples", str(path), "--allow-pickle", "--method", "mle",
+                 "--out", str(tmp_path / "out")]) == 0
     with open(tmp_path / "out" / "laws.csv", newline="") as f:
         rows = list(csv.reader(f))
     header = rows[0]

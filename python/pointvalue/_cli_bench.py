@@ -49,9 +49,9 @@ def run(args) -> int:
         except (OSError, ValueError) as exc:
             raise SystemExit(f"error: --compare: {exc}") from None
     try:
-        import pointvalue as pv
+        from ._config import config
 
-        threads = args.threads or pv.config()["max_threads"]
+        threads = args.threads or config()["max_threads"]
         cases = bench.cases(only, scale=scale, threads=threads)
     except ValueError as exc:
         raise SystemExit(f"error: {exc}") from None

@@ -135,19 +135,20 @@ def run_reference(args) -> int:
     """Laws of every row of a reference samples file, written in the reference's CSV layout."""
     from pathlib import Path
 
-    import pointvalue as pv
+    from .contributions import Contributions
+    from .scaling import fit_scaling_laws
 
     if args.method == "amortized":
         raise SystemExit("error: --method amortized needs the features; use mle or log with --reference-samples")
     t0 = time.perf_counter()
     try:
-        contrib = pv.Contributions.from_reference(args.reference_samples, allow_pickle=args.allow_pickle,
+        contrib = Contributions.from_reference(args.reference_samples, allow_pickle=args.allow_pickle,
                                                   drop_missing=args.drop_missing)
     except (OSError, ValueError) as exc:
         raise SystemExit(f"error: --reference-samples: {exc}") from None
     t_read = time.perf_counter() - t0
     t1 = time.perf_counter()
-    laws = pv.fit_scaling_laws(contrib, method=args.method)
+    laws = fit_scaling_laws(contrib, method=args.method)
     t_fit = time.perf_counter() - t1
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

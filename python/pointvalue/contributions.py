@@ -160,12 +160,15 @@ class Contributions:
         """Read a sample file of the scaling-laws authors' pipeline (``generate_samples.py``).
 
         A pickled ``.npy`` file runs code on load, so it is refused unless ``allow_pickle=True``.
-        See :func:`pointvalue.reference_io.read_reference_samples` for the format and for the
-        reference's conventions that differ from ours.
+        ``drop_missing=True`` drops draws of size 0 (never made). See
+        :mod:`pointvalue.reference_io` for the format and for the reference's conventions that
+        differ from ours (its top size is never drawn, its subsets may contain z, its
+        classification metric takes probabilities as logits) and what each does to Δ.
         """
-        from .reference_io import read_reference_samples
+        from .reference_io import read_reference_arrays
 
-        return read_reference_samples(path, allow_pickle=allow_pickle, drop_missing=drop_missing)
+        point, k, delta, meta = read_reference_arrays(path, allow_pickle=allow_pickle, drop_missing=drop_missing)
+        return cls(point, k, delta, meta=meta)
 
 
 # ------------------------------------------------------------------------------------------------

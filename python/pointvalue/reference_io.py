@@ -12,7 +12,7 @@ Python dict, which numpy stores as a *pickled* object array:
 ``total_count``               (points,) number of draws + 1e-8
 ============================  ==================================================================
 
-:func:`read_reference_samples` (also ``Contributions.from_reference``) turns such a file into a
+``Contributions.from_reference`` (through :func:`read_reference_arrays`) turns such a file into a
 :class:`~pointvalue.Contributions`: one sample per (row, draw) with ``point = relevant_inds[row]``,
 ``k = cards[row, draw]`` and ``delta = samples[row, draw]``. Their performance is a negated loss
 (``Metrics.NEG_MSE`` or the negated cross entropy), so ``curr_perf − prev_perf`` is
@@ -58,7 +58,7 @@ import os
 
 import numpy as np
 
-__all__ = ["REFERENCE_KEYS", "read_reference_samples", "write_reference_samples"]
+__all__ = ["REFERENCE_KEYS", "read_reference_arrays", "write_reference_samples"]
 
 #: Keys of the dict the reference pipeline saves; ``samples`` and ``cards`` are required.
 REFERENCE_KEYS = ("samples", "cards", "relevant_inds", "estimates", "total_contribution", "total_count")
@@ -116,8 +116,8 @@ def _as_2d(value, name, path):
     return arr
 
 
-def read_reference_samples(path, allow_pickle: bool = False, drop_missing: bool = False):
-    """Marginal-contribution samples from a file of the authors' pipeline, as ``Contributions``.
+def read_reference_arrays(path, allow_pickle: bool = False, drop_missing: bool = False) -> tuple:
+    """Marginal-contribution samples from a file of the authors' pipeline (``Contributions.from_reference``).
 
     Parameters
     ----------
@@ -135,10 +135,12 @@ def read_reference_samples(path, allow_pickle: bool = False, drop_missing: bool 
 
     Returns
     -------
-    Contributions
+    point, k, delta : numpy.ndarray
         ``point = relevant_inds[row]``, ``k = cards[row, draw]``, ``delta = samples[row, draw]``,
-        row-major; ``meta["source"]`` records the file, its shape and the conventions (see the
-        module docstring: top size never drawn, z possibly in D, probabilities as logits).
+        row-major (int64, int64, float64).
+    meta : dict
+        ``meta["source"]`` records the file, its shape and the conventions (see the module
+        docstring: top size never drawn, z possibly in D, probabilities as logits).
 
     Examples
     --------
@@ -154,8 +156,6 @@ def read_reference_samples(path, allow_pickle: bool = False, drop_missing: bool 
     >>> c.point.tolist(), c.k.tolist()
     ([0, 0, 1, 1], [100, 200, 100, 300])
     """
-    from .contributions import Contributions
-
     data = _load_dict(path, allow_pickle)
     missing = [key for key in ("samples", "cards") if key not in data]
     if missing:
@@ -193,7 +193,7 @@ def read_reference_samples(path, allow_pickle: bool = False, drop_missing: bool 
                        "keys": sorted(str(k) for k in data),
                        "conventions": "k in [min, max) (top size never drawn); D may contain z; "
                                       "classification Δ from cross entropy on probabilities"}}
-    return Contributions(point, cards[drawn].astype(np.int64), samples[drawn], meta=meta)
+    return point.astype(np.int64), cards[drawn].astype(np.int64), samples[drawn], meta
 
 
 def write_reference_samples(path, samples, cards, relevant_inds=None) -> None:

@@ -75,7 +75,7 @@ def machine_facts(threads: int) -> dict:
     import numpy as np
     import scipy
 
-    import pointvalue as pv
+    from . import _api as pv
 
     cfg = pv.config()
     blas = []
@@ -171,7 +171,7 @@ def run_case(case: Case, budget: float, progress=None) -> dict:
 
 def run(cases: list, *, scale: str = "full", threads: int | None = None, progress: bool = True) -> dict:
     """Run `cases` and return the JSON-ready record (see the package docstring for its schema)."""
-    import pointvalue as pv
+    from . import _api as pv
 
     threads = int(threads or pv.config()["max_threads"])
     budget = TIME_BUDGET[scale]

@@ -44,7 +44,7 @@ def installed_peers() -> dict:
 def impls_1d(dtype, threads: int = 2) -> dict:
     """In-place 1-D transforms by name (``None``: handled by the caller: copy, numpy)."""
     have_ = installed_peers()
-    import pointvalue as pv
+    from . import _api as pv
 
     impls: dict[str, Callable[[np.ndarray], object]] = {"pointvalue": lambda b: pv.fwht_inplace(b, n_jobs=threads)}
     if have_["ffht"]:
@@ -64,7 +64,7 @@ def impls_1d(dtype, threads: int = 2) -> dict:
 
 def impls_2d(order: str, threads: int = 2) -> dict:
     """In-place transforms along axis 0 of a 2-D array in the given memory order, by name."""
-    import pointvalue as pv
+    from . import _api as pv
 
     have_ = installed_peers()
     impls: dict[str, Callable[[np.ndarray], object]] = {

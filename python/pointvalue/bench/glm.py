@@ -50,7 +50,7 @@ def numpy_influence_careful(X, y, coef, b):
 
 
 def pointvalue_influence(X, y, coef, b):
-    import pointvalue as pv
+    from . import _api as pv
 
     return pv.influence_scores(X, y, coef, intercept=b)
 
@@ -112,7 +112,7 @@ def _logistic_case(scale):
     n, d = SIZES["logistic"][scale]
 
     def prepare():
-        import pointvalue as pv
+        from . import _api as pv
 
         X, y = logistic_data(n, d)
         ours = pv.fit_glm(X, y, model="logistic", l2=1.0)
@@ -131,7 +131,7 @@ def _logistic_case(scale):
                 prepare, {"n": n, "d": d, "l2": 1.0})]
 
     def prepare_unpenalized():
-        import pointvalue as pv
+        from . import _api as pv
 
         X, y = logistic_data(n, d)
         ours = pv.fit_glm(X, y, model="logistic")
@@ -156,7 +156,7 @@ def _logistic_case(scale):
                     prepare_unpenalized, {"n": n, "d": d, "l2": 0.0}))
 
     def prepare_ols():
-        import pointvalue as pv
+        from . import _api as pv
 
         X, y = logistic_data(n, d)
         ref = np.linalg.lstsq(np.c_[X, np.ones(n)], y, rcond=None)[0]
@@ -173,7 +173,7 @@ def _quantile_case(scale):
     n, d = SIZES["quantile"][scale]
 
     def prepare():
-        import pointvalue as pv
+        from . import _api as pv
 
         X, y = quantile_data(n, d)
         impls = [Impl("pointvalue", lambda: pv.fit_glm(X, y, model="quantile", tau=0.9).coef, ours=True)]

@@ -45,7 +45,7 @@ def cases(scale: str, threads: int = 2) -> list:
     n, d = SIZES[scale]
 
     def prepare():
-        import pointvalue as pv
+        from . import _api as pv
 
         X = tall_data(n, d)
         expected = numpy_qr(X)

@@ -20,7 +20,7 @@ def simulate(n_points, m, seed=0, kmin=100, kmax=1000, noise=(0.3, 2.0)):
 
     Returns ``(Contributions, truth)`` with the true c, α, β, σ per point.
     """
-    import pointvalue as pv
+    from . import _api as pv
 
     rng = np.random.default_rng(seed)
     c = rng.lognormal(-2, 1, n_points) * rng.choice([-1, 1], n_points, p=[0.15, 0.85])
@@ -44,8 +44,8 @@ def cases(scale: str, threads: int = 2) -> list:
     n, m = SIZES[scale]
 
     def prepare():
-        import pointvalue as pv
-        from pointvalue._reference import covert_likelihood_estimator
+        from .._reference import covert_likelihood_estimator
+        from . import _api as pv
 
         contrib, _ = simulate(n, m)
         ref = covert_likelihood_estimator(contrib.point, contrib.k, contrib.delta)
@@ -61,9 +61,9 @@ def cases(scale: str, threads: int = 2) -> list:
         import shutil
         import tempfile
 
-        import pointvalue as pv
-        from pointvalue._reference import covert_likelihood_estimator
-        from pointvalue.reference_io import write_reference_samples
+        from .._reference import covert_likelihood_estimator
+        from ..reference_io import write_reference_samples
+        from . import _api as pv
 
         contrib, _ = simulate(n, m, seed=1)
         folder = tempfile.mkdtemp(prefix="pointvalue-bench-")

@@ -74,7 +74,7 @@ def cases(scale: str, threads: int = 2) -> list:
             model = "ridge"  # least squares needs k > d
 
         def prepare(model=model, d=d, k=k):
-            import pointvalue as pv
+            from . import _api as pv
 
             X, y, Xv, yv = make_data(d, "logistic" if model == "logistic" else "ols")
             subsets, points = pairs(k, n_sub, n_tgt)

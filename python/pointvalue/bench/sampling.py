@@ -76,7 +76,7 @@ def cases(scale: str, threads: int = 2) -> list:
     n, d, size = SIZES[scale]
 
     def prepare_probabilities():
-        import pointvalue as pv
+        from . import _api as pv
 
         s = np.random.default_rng(1).lognormal(0, 2, n)
         a = 0.1 * size / n
@@ -89,7 +89,7 @@ def cases(scale: str, threads: int = 2) -> list:
                 Impl("numpy_bisection", lambda: numpy_probabilities(s, size, a), note="60 bisection steps")]
 
     def prepare_sampler():
-        import pointvalue as pv
+        from . import _api as pv
 
         X, y = make_data(n, d)
         full = np.linalg.lstsq(np.c_[X, np.ones(n)], y, rcond=None)[0]

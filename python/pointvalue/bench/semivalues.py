@@ -16,9 +16,9 @@ SIZES = {"tiny": 8, "quick": 12, "full": 14}
 
 
 def available() -> bool:
-    import pointvalue as pv
+    from . import _api as pv
 
-    return callable(getattr(pv, "semivalues", None))
+    return pv.has_semivalues()
 
 
 def voting_game(weights, quota):
@@ -52,7 +52,7 @@ def cases(scale: str, threads: int = 2) -> list:
     n = SIZES[scale]
 
     def prepare():
-        import pointvalue as pv
+        from . import _api as pv
 
         weights = np.random.default_rng(0).integers(1, 10, n).astype(float)
         quota = weights.sum() / 2
