@@ -7,40 +7,21 @@ reference before it is timed; the summary prints ours / fastest peer and ours / 
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pytest
 
-import pointvalue as pv
+from pointvalue.bench.fwht import impls_2d, installed_peers, numpy_fwht, tolerance
 
+# the data, the peers and the reference transform are pointvalue.bench.fwht's (`pointvalue bench`
+# runs the same cases at fixed sizes)
 THREADS = 2
-HAVE = {name: importlib.util.find_spec(name) is not None for name in ("ffht", "fht_cpu", "pyfwht")}
-
-
-def numpy_fwht(a: np.ndarray) -> np.ndarray:
-    """Vectorized radix-2 butterflies along axis 0 (what users write without a package)."""
-    a = a.copy()
-    n = a.shape[0]
-    h = 1
-    while h < n:
-        v = a.reshape(n // (2 * h), 2, h, *a.shape[1:])
-        x, y = v[:, 0].copy(), v[:, 1]
-        v[:, 0] += y
-        v[:, 1] = x - y
-        h *= 2
-    return a
-
-
-def _ref(a, axis=0):
-    return numpy_fwht(a if axis == 0 else a.T).T if axis == 1 else numpy_fwht(a)
+HAVE = installed_peers()
 
 
 CASES_1D = [(20, np.float64), (20, np.float32)]
 
 
-def _tol(dtype, n):
-    return (1e-9 if dtype == np.float64 else 2e-3) * np.sqrt(n)
+_tol = tolerance
 
 
 def _run_inplace(benchmark, fn, a, expected, dtype):
@@ -55,24 +36,9 @@ def _run_inplace(benchmark, fn, a, expected, dtype):
 
 
 def _impls_1d(dtype):
-    impls = {
-        "pointvalue": lambda b: pv.fwht_inplace(b, n_jobs=-1),
-        "copy": None,
-        "numpy": None,
-    }
-    if HAVE["ffht"]:
-        import ffht
+    from pointvalue.bench.fwht import impls_1d
 
-        impls["ffht"] = lambda b: ffht.fht_(b, THREADS)
-    if HAVE["fht_cpu"]:
-        import fht_cpu
-
-        impls["fht_cpu"] = lambda b: fht_cpu.fht(b, num_threads=THREADS)
-    if HAVE["pyfwht"] and dtype == np.float64:
-        import pyfwht
-
-        impls["pyfwht"] = lambda b: pyfwht.transform(b, backend=pyfwht.Backend.OPENMP)
-    return impls
+    return {**impls_1d(dtype, THREADS), "copy": None, "numpy": None}
 
 
 def _ids_1d():
@@ -108,45 +74,7 @@ def test_fwht_1d(benchmark, log2n, dtype, impl):
 
 def _impls_2d(order):
     """Transform along axis 0 of a (2^16, 64) array in the given memory order, in place."""
-    impls = {"pointvalue": lambda b: pv.fwht_inplace(b, axis=0, n_jobs=-1), "copy": None, "numpy": None}
-    if HAVE["fht_cpu"]:
-        import fht_cpu
-
-        if order == "F":
-            impls["fht_cpu"] = lambda b: fht_cpu.fht(b, axis=0, num_threads=THREADS)
-        else:  # columns are strided: users transpose to contiguous columns and back
-            impls["fht_cpu"] = lambda b: np.copyto(
-                b, fht_cpu.fht(np.asfortranarray(b), axis=0, num_threads=THREADS)
-            )
-    if HAVE["ffht"]:
-        import ffht
-
-        if order == "F":
-            # ffht returns wrong values for column views of a 2-D array (its binding does not
-            # check the layout), so each column is copied to its own buffer first.
-            def ffht_f(b):
-                for j in range(b.shape[1]):
-                    col = np.array(b[:, j])
-                    ffht.fht_(col, THREADS)
-                    b[:, j] = col
-
-            impls["ffht"] = ffht_f
-        else:
-            def ffht_c(b):
-                t = np.ascontiguousarray(b.T)
-                for j in range(t.shape[0]):
-                    ffht.fht_(t[j], THREADS)
-                np.copyto(b, t.T)
-
-            impls["ffht"] = ffht_c
-    if HAVE["pyfwht"]:
-        import pyfwht
-
-        # pyfwht batches over rows of a C-ordered (batch, n) array
-        impls["pyfwht"] = lambda b: np.copyto(
-            b, pyfwht.fwht(np.ascontiguousarray(b.T), backend=pyfwht.Backend.OPENMP).T
-        )
-    return impls
+    return {**impls_2d(order, THREADS), "copy": None, "numpy": None}
 
 
 def _record_bandwidth(benchmark, nbytes):

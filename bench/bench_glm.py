@@ -19,41 +19,19 @@ import time
 import numpy as np
 import pointvalue as pv
 import pytest
-import scipy.linalg as sl
 
 N_INF, D_INF = 400_000, 50
 N_LOG, D_LOG = 200_000, 20
 N_QR, D_QR = 5_000, 9
 
 
+# the data and the numpy/scipy peers are pointvalue.bench.glm's (`pointvalue bench` runs the same)
+from pointvalue.bench.glm import numpy_influence_careful, numpy_influence_plain  # noqa: E402,F401
+from pointvalue.bench import glm as _cases  # noqa: E402
+
+
 def influence_data(n=N_INF, d=D_INF, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, d)) + 1.0
-    coef = rng.standard_normal(d)
-    y = X @ coef + 0.5 + rng.standard_normal(n)
-    return X, y, coef + 0.01 * rng.standard_normal(d), 0.5
-
-
-def numpy_influence_plain(X, y, coef, b):
-    """The textbook numpy version: append the ones column, solve against X̃ᵀ, row norms."""
-    r = y - X @ coef - b
-    A = np.c_[X, np.ones(len(y))]
-    U = sl.solve(A.T @ A, A.T, assume_a="pos")
-    return np.abs(r) * np.linalg.norm(U, axis=0)
-
-
-def numpy_influence_careful(X, y, coef, b):
-    """numpy/scipy without copying X: Gram blocks, Cholesky inverse, one GEMM, row norms."""
-    n, d = X.shape
-    r = y - X @ coef - b
-    s = X.sum(axis=0)
-    G = np.empty((d + 1, d + 1))
-    G[:d, :d] = X.T @ X
-    G[:d, d] = G[d, :d] = s
-    G[d, d] = n
-    Sinv = sl.cho_solve(sl.cho_factor(G), np.eye(d + 1))
-    U = X @ Sinv[:d] + Sinv[d]
-    return np.abs(r) * np.sqrt(np.einsum("ij,ij->i", U, U))
+    return _cases.influence_data(n, d, seed)
 
 
 def pointvalue_influence(X, y, coef, b):
@@ -61,18 +39,11 @@ def pointvalue_influence(X, y, coef, b):
 
 
 def logistic_data(n=N_LOG, d=D_LOG, seed=1):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, d))
-    eta = X @ rng.uniform(-0.5, 0.5, d) + 0.3
-    y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float)
-    return X, y
+    return _cases.logistic_data(n, d, seed)
 
 
 def quantile_data(n=N_QR, d=D_QR, seed=2):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, d))
-    y = X @ rng.standard_normal(d) + rng.standard_t(3, n)
-    return X, y
+    return _cases.quantile_data(n, d, seed)
 
 
 # ---------------------------------------------------------------------- pytest-benchmark suite

@@ -11,36 +11,22 @@ import functools
 
 import numpy as np
 import pytest
-import scipy.linalg as sl
 
 import pointvalue as pv
 
 
-def numpy_qr(X):
-    Q, _ = np.linalg.qr(X)
-    return np.einsum("ij,ij->i", Q, Q)
-
-
-def numpy_cholesky(X):
-    L = np.linalg.cholesky(X.T @ X)
-    Z = sl.solve_triangular(L, X.T, lower=True, check_finite=False)
-    return np.einsum("ij,ij->j", Z, Z)
+# the peers and the data are pointvalue.bench.leverage's (`pointvalue bench` runs the same)
+from pointvalue.bench.leverage import ill_conditioned_data, numpy_cholesky, numpy_qr, tall_data  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def tall():
-    rng = np.random.default_rng(0)
-    return rng.standard_normal((200_000, 50))
+    return tall_data(200_000, 50)
 
 
 @pytest.fixture(scope="module")
 def ill_conditioned():
-    rng = np.random.default_rng(1)
-    n, d = 200_000, 50
-    U, _ = np.linalg.qr(rng.standard_normal((n, d)))
-    V, _ = np.linalg.qr(rng.standard_normal((d, d)))
-    X = (U * np.logspace(0, -8, d)) @ V.T
-    return X, np.einsum("ij,ij->i", U, U)  # exact leverage: U is an orthonormal basis
+    return ill_conditioned_data(200_000, 50, condition=1e8)  # exact leverage from the SVD's U
 
 
 IMPLS = {"pointvalue": functools.partial(pv.leverage_scores, n_jobs=-1), "numpy_cholesky": numpy_cholesky, "numpy_qr": numpy_qr}

@@ -21,31 +21,22 @@ Run: ``pytest bench/bench_refit.py`` (pytest-benchmark; ``-s`` shows the printed
 from __future__ import annotations
 
 import time
-import warnings
-
 import numpy as np
 import pytest
 
 import pointvalue as pv
 
 sklearn = pytest.importorskip("sklearn")
-from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 N_POOL, N_VAL, N_SUBSETS, N_TARGETS = 6000, 1000, 4, 64
 N_PAIRS = N_SUBSETS * N_TARGETS
 
 
-def make_data(d, kind, seed=0):
-    rng = np.random.default_rng(seed)
-    beta = rng.standard_normal(d) * 2 / np.sqrt(d)
-    X = rng.standard_normal((N_POOL, d))
-    Xv = rng.standard_normal((N_VAL, d))
-    if kind == "ols":
-        return X, X @ beta + rng.standard_normal(N_POOL), Xv, Xv @ beta + rng.standard_normal(N_VAL)
-    y = (X @ beta + rng.logistic(size=N_POOL) > 0).astype(int)
-    yv = (Xv @ beta + rng.logistic(size=N_VAL) > 0).astype(int)
-    return X, y, Xv, yv
+# the data, the pairs and the scikit-learn loop are pointvalue.bench.refit's (`pointvalue bench`
+# runs the same cases at fixed sizes)
+from pointvalue.bench import refit as _cases  # noqa: E402
+from pointvalue.bench.refit import make_data, sklearn_loop  # noqa: E402
 
 
 _DATA = {}
@@ -58,28 +49,7 @@ def data(d, kind):
 
 
 def pairs(k, seed=1):
-    rng = np.random.default_rng(seed)
-    # D from the first rows, the targets: the last N_TARGETS rows
-    subsets = [rng.choice(N_POOL - N_TARGETS, k, replace=False) for _ in range(N_SUBSETS)]
-    return subsets, np.tile(np.arange(N_POOL - N_TARGETS, N_POOL), (N_SUBSETS, 1))
-
-
-def estimator(model, **kw):
-    return {"ols": LinearRegression, "ridge": Ridge, "logistic": LogisticRegression}[model](**kw)
-
-
-def sklearn_loop(model, X, y, Xv, yv, subsets, points, **kw):
-    def loss(D):
-        est = estimator(model, **kw)
-        est.fit(X[D], y[D])
-        if model != "logistic":
-            return np.mean((est.predict(Xv) - yv) ** 2)
-        p = est.predict_proba(Xv)
-        return -np.mean(np.log(p[np.arange(len(yv)), yv]))
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return np.array([[loss(D) - loss(np.append(D, z)) for z in zs] for D, zs in zip(subsets, points)])
+    return _cases.pairs(k, N_SUBSETS, N_TARGETS, seed)
 
 
 CASES = [(m, d, k) for m in ("ols", "logistic") for d in (32, 256) for k in (100, 1000, 5000)]

@@ -32,18 +32,13 @@ SIZE = 10_000
 RESULTS: dict[str, float] = {}
 
 
+# the data and the numpy pipeline are pointvalue.bench.sampling's (`pointvalue bench` runs the same)
+from pointvalue.bench import sampling as _cases  # noqa: E402
+from pointvalue.bench.sampling import numpy_exact_pipeline, numpy_probabilities  # noqa: E402,F401
+
+
 def make_data(n=N, d=D, seed=0):
-    """X filled in row chunks (no temporary of the full size) and y = Xβ + 1 + ε."""
-    rng = np.random.default_rng(seed)
-    X = np.empty((n, d))
-    y = np.empty(n)
-    beta = rng.standard_normal(d)
-    for r0 in range(0, n, 20_000):
-        r1 = min(n, r0 + 20_000)
-        X[r0:r1] = rng.standard_normal((r1 - r0, d))
-        X[r0:r1][rng.random(r1 - r0) < 0.05] *= 5.0
-        y[r0:r1] = X[r0:r1] @ beta + 1.0 + rng.standard_normal(r1 - r0)
-    return X, y
+    return _cases.make_data(n, d, seed)
 
 
 @pytest.fixture(scope="session")
@@ -74,48 +69,6 @@ def test_sampler_exact_end_to_end(benchmark, data):
     sampler = pv.InfluenceSampler(size=SIZE, approx="exact", random_state=0, n_jobs=-1)
     benchmark.pedantic(lambda: sampler.fit(X, y), rounds=2, iterations=1)
     RESULTS["exact"] = _median(benchmark)
-
-
-def numpy_exact_pipeline(X, y, size, seed=0):
-    """The exact algorithm with numpy/scipy building blocks (the peer users would write)."""
-    rng = np.random.default_rng(seed)
-    n, d = X.shape
-    p = max(10 * (d + 1), size // 4)
-    pilot = np.sort(rng.choice(n, p, replace=False))
-    Dp = np.column_stack([X[pilot], np.ones(p)])
-    b = np.linalg.lstsq(Dp, y[pilot], rcond=None)[0]
-    r = y - X @ b[:-1] - b[-1]
-    # Σ = [X 1]ᵀ[X 1] without materializing [X 1]; Σ⁻¹ x̃_i for every row
-    S = np.empty((d + 1, d + 1))
-    S[:d, :d] = X.T @ X
-    S[:d, d] = S[d, :d] = X.sum(axis=0)
-    S[d, d] = n
-    M = np.linalg.inv(S)
-    Z = X @ M[:d] + M[d]
-    s = np.abs(r) * np.sqrt(np.einsum("ij,ij->i", Z, Z))
-    rest = np.ones(n, bool)
-    rest[pilot] = False
-    pi = numpy_probabilities(s[rest], size, 0.1 * size / (n - p))
-    u = rng.random(n - p)
-    idx = np.flatnonzero(u < pi)
-    w = 1 / pi[idx]
-    rows = np.flatnonzero(rest)[idx]
-    Ds = np.column_stack([X[rows], np.ones(len(idx))]) * np.sqrt(w)[:, None]
-    return np.linalg.lstsq(Ds, y[rows] * np.sqrt(w), rcond=None)[0]
-
-
-def numpy_probabilities(s, size, a):
-    """clip(λ s, a, 1) with Σ = size: λ by bisection on the sorted scores (numpy reference)."""
-    lo, hi = 0.0, 1.0
-    while np.clip(hi * s, a, 1).sum() < size:
-        hi *= 2
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        if np.clip(mid * s, a, 1).sum() < size:
-            lo = mid
-        else:
-            hi = mid
-    return np.clip(hi * s, a, 1)
 
 
 def test_numpy_exact_pipeline(benchmark, data):

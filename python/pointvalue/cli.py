@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import _cli_demo, _cli_scaling, _cli_subsample, _cli_values
+from . import _cli_bench, _cli_demo, _cli_scaling, _cli_subsample, _cli_values
 
 
 def _config(args) -> int:
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     _cli_scaling.register(sub)
     _cli_subsample.register(sub)
     _cli_values.register(sub)
+    _cli_bench.register(sub)
     p = sub.add_parser("config", help="show the compiled kernels' configuration (SIMD, OpenMP)",
                        description="Show the compiled kernels' configuration (SIMD, OpenMP).")
     p.set_defaults(func=_config)

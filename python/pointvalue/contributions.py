@@ -155,6 +155,21 @@ class Contributions:
             meta = json.loads(str(f["meta"])) if "meta" in f else {}
             return cls(f["point"], f["k"], f["delta"], meta=meta)
 
+    @classmethod
+    def from_reference(cls, path, allow_pickle: bool = False, drop_missing: bool = False) -> Contributions:
+        """Read a sample file of the scaling-laws authors' pipeline (``generate_samples.py``).
+
+        A pickled ``.npy`` file runs code on load, so it is refused unless ``allow_pickle=True``.
+        ``drop_missing=True`` drops draws of size 0 (never made). See
+        :mod:`pointvalue.reference_io` for the format and for the reference's conventions that
+        differ from ours (its top size is never drawn, its subsets may contain z, its
+        classification metric takes probabilities as logits) and what each does to Δ.
+        """
+        from .reference_io import read_reference_arrays
+
+        point, k, delta, meta = read_reference_arrays(path, allow_pickle=allow_pickle, drop_missing=drop_missing)
+        return cls(point, k, delta, meta=meta)
+
 
 # ------------------------------------------------------------------------------------------------
 # public functions
