@@ -15,7 +15,7 @@
 #include "pointvalue/parallel.hpp"
 #include "pointvalue/sketch.hpp"
 
-namespace pointvalue {
+namespace pointvalue::glm {
 namespace {
 
 using Eigen::MatrixXd;
@@ -45,22 +45,22 @@ struct RowTerm {
 
 // `scale` (quantile only): magnitude of the terms summed into η (Σ_j |x_ij θ_j| + |b|), to tell a
 // residual at rounding level from a real one.
-inline RowTerm row_term(GlmModel m, double eta, double y, double tau, double scale = 0.0) {
+inline RowTerm row_term(Model m, double eta, double y, double tau, double scale = 0.0) {
   switch (m) {
-    case GlmModel::OLS: {
+    case Model::OLS: {
       const double r = y - eta;
       return {0.5 * r * r, r, 1.0};
     }
-    case GlmModel::Logistic: {
+    case Model::Logistic: {
       const double e = std::exp(-std::abs(eta));
       const double p = eta >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
       return {std::max(eta, 0.0) + std::log1p(e) - y * eta, y - p, e / ((1.0 + e) * (1.0 + e))};
     }
-    case GlmModel::Poisson: {
+    case Model::Poisson: {
       const double mu = std::exp(eta);
       return {mu - y * eta, y - mu, mu};
     }
-    case GlmModel::Quantile: {
+    case Model::Quantile: {
       // ρ'_τ(r); residuals at the rounding level of y and η (rows on the fitted hyperplane)
       // get the minimum-norm subgradient 0.
       const double r = y - eta;
@@ -286,7 +286,7 @@ Moments moments_impl(const Map& X, const double* D, const double* v, bool center
 // within rounding of Σ_j|x_ij θ_j| + |b| count as zero.
 template <class Map>
 Moments glm_pass_impl(const Map& X, const double* y, const double* w, const VectorXd& theta,
-                      double b, const VectorXd* shift, GlmModel model, double tau, double fscale,
+                      double b, const VectorXd* shift, Model model, double tau, double fscale,
                       bool center, GramKind kind, bool gradient, double* F, double* D,
                       const VectorXd* abs_theta) {
   const double abs_b = std::abs(b);
@@ -304,7 +304,7 @@ Moments glm_pass_impl(const Map& X, const double* y, const double* w, const Vect
       if (wi != 0) {
         acc.loss += wi * t.loss;
         acc.max_abs_eta = std::max(acc.max_abs_eta, std::abs(e));
-        if (model == GlmModel::Logistic && ((y[r] > 0.5) == !(e > 0) || e == 0)) ++acc.overlap;
+        if (model == Model::Logistic && ((y[r] > 0.5) == !(e > 0) || e == 0)) ++acc.overlap;
       }
     }
   };
@@ -313,7 +313,7 @@ Moments glm_pass_impl(const Map& X, const double* y, const double* w, const Vect
 
 template <class T>
 Moments glm_pass(const MatrixView<T>& X, const double* y, const double* w,
-                 const VectorXd& theta, double b, const VectorXd* shift, GlmModel model, double tau,
+                 const VectorXd& theta, double b, const VectorXd* shift, Model model, double tau,
                  double fscale, bool center, GramKind kind, bool gradient, double* F, double* D,
                  const VectorXd* abs_theta = nullptr) {
   return visit_matrix(X, [&](const auto& m) {
@@ -338,7 +338,7 @@ void eta_pass(const MatrixView<T>& X, const VectorXd& theta, double b, double* e
 // Σ w_i loss_i at η = Xθ + b, with a deterministic reduction; also the max |η|.
 template <class Map>
 double loss_impl(const Map& X, const double* y, const double* w, const VectorXd& theta, double b,
-                 GlmModel model, double tau, const VectorXd* shift) {
+                 Model model, double tau, const VectorXd* shift) {
   const RowPartition part = super_blocks(X.rows());
   std::vector<double> partial(part.parts, 0.0);
 #if defined(PV_HAVE_OPENMP)
@@ -366,7 +366,7 @@ double loss_impl(const Map& X, const double* y, const double* w, const VectorXd&
 
 template <class T>
 double loss_sum(const MatrixView<T>& X, const double* y, const double* w,
-                const VectorXd& theta, double b, GlmModel model, double tau,
+                const VectorXd& theta, double b, Model model, double tau,
                 const VectorXd* shift = nullptr) {
   return visit_matrix(
       X, [&](const auto& m) { return loss_impl(m, y, w, theta, b, model, tau, shift); });
@@ -469,8 +469,8 @@ double weighted_mean(const double* y, const double* w, idx n) {
 // Minimum-norm least squares by a complete orthogonal decomposition of a (weighted, centred) copy
 // of X: the fallback for ill-conditioned or rank-deficient designs.
 template <class Map>
-void ols_cod_impl(const Map& X, const double* y, const double* w, const GlmOptions& opt,
-                  GlmResult& res) {
+void ols_cod_impl(const Map& X, const double* y, const double* w, const Options& opt,
+                  Result& res) {
   const idx n = X.rows(), d = X.cols();
   VectorXd xbar = VectorXd::Zero(d);
   double ybar = 0;
@@ -502,24 +502,24 @@ void ols_cod_impl(const Map& X, const double* y, const double* w, const GlmOptio
 
 // Newton / IRLS with Armijo backtracking (OLS: one solve plus iterative refinement).
 template <class T>
-GlmResult fit_irls(const MatrixView<T>& X, const double* y, const double* w,
-                   const GlmOptions& opt) {
+Result fit_irls(const MatrixView<T>& X, const double* y, const double* w,
+                   const Options& opt) {
   const idx n = X.rows, d = X.cols;
-  const GlmModel model = opt.model;
-  const bool ols = model == GlmModel::OLS;
+  const Model model = opt.model;
+  const bool ols = model == Model::OLS;
   const bool icpt = opt.fit_intercept;
-  GlmResult res;
+  Result res;
   res.rank = d;
   VectorXd theta = VectorXd::Zero(d);
   double b = 0;
   if (icpt) {
     const double ybar = weighted_mean(y, w, n);
-    if (model == GlmModel::OLS) b = ybar;
-    if (model == GlmModel::Logistic) {
+    if (model == Model::OLS) b = ybar;
+    if (model == Model::Logistic) {
       const double p = std::min(std::max(ybar, 1e-10), 1 - 1e-10);
       b = std::log(p / (1 - p));
     }
-    if (model == GlmModel::Poisson) b = ybar > 0 ? std::log(ybar) : 0.0;
+    if (model == Model::Poisson) b = ybar > 0 ? std::log(ybar) : 0.0;
   }
   // With an intercept, work in coordinates shifted by the weighted column means: b then is the
   // intercept of the centred design and η = (x − c)ᵀθ + b stays accurate for large column means.
@@ -555,7 +555,7 @@ GlmResult fit_irls(const MatrixView<T>& X, const double* y, const double* w,
     res.max_abs_eta = m.max_abs_eta;
     const idx overlap = m.overlap;
     if (!std::isfinite(f)) {
-      res.status = GlmStatus::Diverged;
+      res.status = Status::Diverged;
       break;
     }
     VectorXd G = m.gx - opt.l2 * theta;
@@ -576,8 +576,8 @@ GlmResult fit_irls(const MatrixView<T>& X, const double* y, const double* w,
       }
       break;
     }
-    if (model == GlmModel::Logistic && opt.l2 == 0 && overlap == 0) {
-      res.status = GlmStatus::Separable;
+    if (model == Model::Logistic && opt.l2 == 0 && overlap == 0) {
+      res.status = Status::Separable;
       break;
     }
     if (it >= (ols ? max_refine : opt.max_iter)) break;
@@ -591,7 +591,7 @@ GlmResult fit_irls(const MatrixView<T>& X, const double* y, const double* w,
           res.n_iter = 1;
           return res;
         }
-        res.status = GlmStatus::Singular;
+        res.status = Status::Singular;
         break;
       }
       if (ols && sys.F.cond > 1e10) {  // normal equations would lose too many digits
@@ -649,14 +649,14 @@ GlmResult fit_irls(const MatrixView<T>& X, const double* y, const double* w,
     if (!accepted) {
       // No decrease representable: we are at the optimum to rounding, or stuck.
       res.converged = gnorm <= std::sqrt(opt.tol) * std::max(g0, 1e-300);
-      if (!res.converged) res.status = GlmStatus::Diverged;
+      if (!res.converged) res.status = Status::Diverged;
       break;
     }
   }
   res.coef = theta;
   res.intercept = icpt ? b - cvec.dot(theta) : 0.0;
   res.n_iter = it;
-  if (res.status == GlmStatus::Ok && !res.converged) res.status = GlmStatus::MaxIter;
+  if (res.status == Status::Ok && !res.converged) res.status = Status::MaxIter;
   if (ols) {
     res.objective = loss_sum(X, y, w, theta, b, model, opt.tau, shift) + penalty(theta, opt.l2);
   }
@@ -676,7 +676,7 @@ double step_bound(const VectorXd& x, const VectorXd& dx) {
 }
 
 template <class Map>
-bool quantile_vertex(const Map& X, const double* y, const double* w, const GlmOptions& opt,
+bool quantile_vertex(const Map& X, const double* y, const double* w, const Options& opt,
                      const VectorXd& theta, double b, VectorXd& vtheta, double& vb, bool& optimal) {
   const idx n = X.rows(), d = X.cols();
   const bool icpt = opt.fit_intercept;
@@ -771,12 +771,12 @@ bool quantile_vertex(const Map& X, const double* y, const double* w, const GlmOp
 }
 
 template <class T>
-GlmResult fit_quantile(const MatrixView<T>& X, const double* y, const double* w,
-                       const GlmOptions& opt) {
+Result fit_quantile(const MatrixView<T>& X, const double* y, const double* w,
+                       const Options& opt) {
   const idx n = X.rows, d = X.cols;
   const bool icpt = opt.fit_intercept;
   const double tau = opt.tau;
-  GlmResult res;
+  Result res;
   res.rank = d;
   // Row weights folded into the design: Ã column i = w_i x̃_i, c_i = −w_i y_i.
   VectorXd wv = w ? VectorXd(Eigen::Map<const VectorXd>(w, n)) : VectorXd::Ones(n);
@@ -801,7 +801,7 @@ GlmResult fit_quantile(const MatrixView<T>& X, const double* y, const double* w,
   AugSystem sys;
   Moments m = moments(X, D.data(), v.data(), icpt, GramKind::Full, shift);
   if (!sys.factor(m, 0.0, icpt)) {
-    res.status = GlmStatus::Singular;
+    res.status = Status::Singular;
     res.coef = VectorXd::Zero(d);
     return res;
   }
@@ -876,7 +876,7 @@ GlmResult fit_quantile(const MatrixView<T>& X, const double* y, const double* w,
   VectorXd theta = -yd;
   double b = icpt ? -yd_b - cvec.dot(theta) : 0.0;
   res.n_iter = it;
-  const double f_ip = loss_sum(X, y, w, theta, b, GlmModel::Quantile, tau);
+  const double f_ip = loss_sum(X, y, w, theta, b, Model::Quantile, tau);
   const double scale = std::max(1.0, std::abs(f_ip));
   res.converged = gap <= std::max(opt.tol, 1e-8) * scale;
   // Crossover: the vertex through the rows with the smallest residuals.
@@ -887,7 +887,7 @@ GlmResult fit_quantile(const MatrixView<T>& X, const double* y, const double* w,
     return quantile_vertex(map, y, w, opt, theta, b, vt, vb, optimal);
   });
   if (found) {
-    const double f_v = loss_sum(X, y, w, vt, vb, GlmModel::Quantile, tau);
+    const double f_v = loss_sum(X, y, w, vt, vb, Model::Quantile, tau);
     if (optimal || f_v <= f_ip) {
       theta = vt;
       b = vb;
@@ -896,30 +896,30 @@ GlmResult fit_quantile(const MatrixView<T>& X, const double* y, const double* w,
   }
   res.coef = theta;
   res.intercept = b;
-  res.objective = loss_sum(X, y, w, theta, b, GlmModel::Quantile, tau);
-  res.status = res.converged ? GlmStatus::Ok : GlmStatus::MaxIter;
+  res.objective = loss_sum(X, y, w, theta, b, Model::Quantile, tau);
+  res.status = res.converged ? Status::Ok : Status::MaxIter;
   return res;
 }
 
 }  // namespace
 
-GlmResult fit_glm(const MatrixView<double>& X, const double* y, const double* w,
-                  const GlmOptions& opt) {
-  if (opt.model == GlmModel::Quantile) return fit_quantile(X, y, w, opt);
+Result fit_glm(const MatrixView<double>& X, const double* y, const double* w,
+                  const Options& opt) {
+  if (opt.model == Model::Quantile) return fit_quantile(X, y, w, opt);
   return fit_irls(X, y, w, opt);
 }
 
-GlmResult fit_glm(const MatrixView<float>& X, const double* y, const double* w,
-                  const GlmOptions& opt) {
-  if (opt.model == GlmModel::Quantile) return fit_quantile(X, y, w, opt);
+Result fit_glm(const MatrixView<float>& X, const double* y, const double* w,
+                  const Options& opt) {
+  if (opt.model == Model::Quantile) return fit_quantile(X, y, w, opt);
   return fit_irls(X, y, w, opt);
 }
 
 double glm_objective(const MatrixView<double>& X, const double* y, const double* w,
-                     const double* coef, double intercept, const GlmOptions& opt) {
+                     const double* coef, double intercept, const Options& opt) {
   const VectorXd theta = Eigen::Map<const VectorXd>(coef, X.cols);
   return loss_sum(X, y, w, theta, opt.fit_intercept ? intercept : 0.0, opt.model, opt.tau) +
-         (opt.model == GlmModel::Quantile ? 0.0 : penalty(theta, opt.l2));
+         (opt.model == Model::Quantile ? 0.0 : penalty(theta, opt.l2));
 }
 
 // =============================================================================================
@@ -1050,20 +1050,21 @@ void affine_norms_impl(const Map& X, const AffineNorm& A, const double* f, doubl
   }
 }
 
-// Sketch of D^½ (X − 1 meanᵀ): SRHT of the rows (randomness supplied by the caller).
+// Sketch of D^½ (X − 1 meanᵀ): SRHT of the rows, drawn from opt.key.
 MatrixXd centred_sketch(const MatrixView<double>& X, const std::vector<double>& D,
                         const VectorXd& mean, bool center, const InfluenceOptions& opt) {
-  const idx n = X.rows, d = X.cols, r = opt.sketch_rows;
+  const idx n = X.rows, d = X.cols, r = opt.sketch_size;
+  const SrhtDraw draw = srht_draw(opt.key, n, r);
   std::vector<double> sgn(n);
-  for (idx i = 0; i < n; ++i) sgn[i] = opt.signs[i] * std::sqrt(D[i]);
+  for (idx i = 0; i < n; ++i) sgn[i] = draw.signs[i] * std::sqrt(D[i]);
   RowMajorMatrix SX(r, d);
-  srht(X, sgn.data(), opt.rows, r, opt.log2N, SX.data());
+  srht(X, sgn.data(), draw.rows.data(), r, draw.log2N, SX.data());
   MatrixXd out = SX;
   if (center) {
     std::vector<double> ones(n, 1.0);
     VectorXd s1(r);
     const MatrixView<double> one_col{ones.data(), n, 1, true};
-    srht(one_col, sgn.data(), opt.rows, r, opt.log2N, s1.data());
+    srht(one_col, sgn.data(), draw.rows.data(), r, draw.log2N, s1.data());
     out -= s1 * mean.transpose();
   }
   return out;
@@ -1071,41 +1072,41 @@ MatrixXd centred_sketch(const MatrixView<double>& X, const std::vector<double>& 
 
 MatrixXd centred_sketch(const MatrixView<float>&, const std::vector<double>&, const VectorXd&, bool,
                         const InfluenceOptions&) {
-  return MatrixXd();  // unreachable: float32 sketches are refused before (status 4)
+  return MatrixXd();  // unreachable: float32 sketches are refused before (Unsupported)
 }
 
 }  // namespace
 
 namespace {
 template <class T>
-InfluenceInfo influence_norms_t(const MatrixView<T>& X, const double* y, const double* coef,
+InfluenceResult influence_scores_t(const MatrixView<T>& X, const double* y, const double* coef,
                                 const double* w, const InfluenceOptions& opt, double* out) {
   const idx n = X.rows, d = X.cols;
-  const bool icpt = opt.has_intercept;
+  const bool icpt = opt.fit_intercept;
   const double l2 = opt.l2;
-  InfluenceInfo info;
+  InfluenceResult info;
   info.rank = d;
   const VectorXd theta = Eigen::Map<const VectorXd>(coef, d);
   // Pass 1 (fused): linear predictor, residual factor f_i, Σ-weights D_i and the moments of Σ
   // (C = C_G + l2 I with C_G the centred Gram with weights D when there is an intercept, the
   // plain weighted Gram otherwise; only its diagonal unless approx is exact).
   std::vector<double> f(n), D(n);
-  const bool quantile = opt.model == GlmModel::Quantile;
+  const bool quantile = opt.model == Model::Quantile;
   const double qscale = quantile ? 1.0 / (opt.tau * (1.0 - opt.tau)) : 1.0;
   const VectorXd abs_theta = theta.cwiseAbs();
-  const bool pred = opt.target == InfluenceTarget::Prediction;
+  const bool pred = opt.target == Target::Prediction;
   AffineNorm A;
   Moments m = glm_pass(X, y, w, theta, icpt ? opt.intercept : 0.0, nullptr, opt.model, opt.tau,
                        qscale, icpt,
-                       opt.approx == InfluenceApprox::Exact ? GramKind::Full : GramKind::Diag,
+                       opt.approx == Approx::Exact ? GramKind::Full : GramKind::Diag,
                        false, f.data(), D.data(), quantile ? &abs_theta : nullptr);
   if (!m.C.allFinite() || !std::isfinite(m.s) || !m.mean.allFinite()) {
-    info.status = 3;  // NaN/inf in X or an overflowing IRLS weight
+    info.status = Status::NonFinite;  // NaN/inf in X or an overflowing IRLS weight
     return info;
   }
   if (icpt) {
     if (!(m.s > 0)) {
-      info.status = 2;
+      info.status = Status::Singular;
       return info;
     }
     A.m = m.mean;
@@ -1138,22 +1139,22 @@ InfluenceInfo influence_norms_t(const MatrixView<T>& X, const double* y, const d
     return true;
   };
   switch (opt.approx) {
-    case InfluenceApprox::Exact: {
+    case Approx::Exact: {
       if (!dense(m.C)) {
-        info.status = 2;
+        info.status = Status::Singular;
         return info;
       }
       break;
     }
-    case InfluenceApprox::Sketch: {
+    case Approx::Sketch: {
       const MatrixXd SX = centred_sketch(X, D, m.mean, icpt, opt);
       if (!dense(SX.transpose() * SX)) {
-        info.status = 2;
+        info.status = Status::Singular;
         return info;
       }
       break;
     }
-    case InfluenceApprox::Diag: {
+    case Approx::Diag: {
       const VectorXd g = m.C.col(0);
       const VectorXd cd = g.array() + l2;
       VectorXd a(d);
@@ -1175,7 +1176,7 @@ InfluenceInfo influence_norms_t(const MatrixView<T>& X, const double* y, const d
       }
       break;
     }
-    case InfluenceApprox::LowRank: {
+    case Approx::LowRank: {
       const VectorXd S = m.C.col(0).array() + l2;
       VectorXd isq(d);
       for (idx j = 0; j < d; ++j) isq[j] = S[j] > 0 ? 1.0 / std::sqrt(S[j]) : 0.0;
@@ -1232,19 +1233,19 @@ InfluenceInfo influence_norms_t(const MatrixView<T>& X, const double* y, const d
 }
 }  // namespace
 
-InfluenceInfo influence_norms(const MatrixView<double>& X, const double* y, const double* coef,
+InfluenceResult influence_scores(const MatrixView<double>& X, const double* y, const double* coef,
                               const double* w, const InfluenceOptions& opt, double* out) {
-  return influence_norms_t(X, y, coef, w, opt, out);
+  return influence_scores_t(X, y, coef, w, opt, out);
 }
 
-InfluenceInfo influence_norms(const MatrixView<float>& X, const double* y, const double* coef,
+InfluenceResult influence_scores(const MatrixView<float>& X, const double* y, const double* coef,
                               const double* w, const InfluenceOptions& opt, double* out) {
-  if (opt.approx == InfluenceApprox::LowRank || opt.approx == InfluenceApprox::Sketch) {
-    InfluenceInfo info;
-    info.status = 4;  // the SRHT kernel is float64-only
+  if (opt.approx == Approx::LowRank || opt.approx == Approx::Sketch) {
+    InfluenceResult info;
+    info.status = Status::Unsupported;  // the SRHT kernel is float64-only
     return info;
   }
-  return influence_norms_t(X, y, coef, w, opt, out);
+  return influence_scores_t(X, y, coef, w, opt, out);
 }
 
-}  // namespace pointvalue
+}  // namespace pointvalue::glm

@@ -6,11 +6,14 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <new>
 #include <limits>
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
 #include "pointvalue/parallel.hpp"
+#include "pointvalue/random.hpp"
 #include "small_gram.hpp"
 
 namespace pointvalue::refit {
@@ -30,55 +33,19 @@ constexpr idx kInitRows = 1024;       // rows of the pool fit that warm-starts e
 constexpr idx kLazyHessian = 128;     // base fits with at least this many parameters reuse Hessians
 constexpr double kReuseStep = 0.05;   // ... once the Newton steps are below this (step_norm)
 
-// ---------------------------------------------------------------------------------------------
-// Counter-based random streams: xoshiro256** seeded by a SplitMix64 hash of (seed, a, b).
+// Per-target status codes as stored in the int32 status arrays.
+constexpr std::int32_t kOk = std::int32_t(Status::Ok);
+constexpr std::int32_t kSingular = std::int32_t(Status::Singular);
+constexpr std::int32_t kNotConverged = std::int32_t(Status::NotConverged);
+constexpr std::int32_t kMissingClass = std::int32_t(Status::MissingClass);
+constexpr std::int32_t kBadIndex = std::int32_t(Status::BadIndex);
 
-inline std::uint64_t splitmix64(std::uint64_t& x) {
-  std::uint64_t z = (x += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
+// Round r, group g draws from random::subkey(key, r, g); the order of targets in round r from
+// random::subkey(key, r, kGroupStream).
+using Rng = random::Stream;
+inline Rng task_stream(std::uint64_t key, i64 round, std::uint64_t group) {
+  return Rng(random::subkey(key, std::uint64_t(round), group));
 }
-
-class Rng {
- public:
-  Rng(std::uint64_t seed, std::uint64_t a, std::uint64_t b) {
-    std::uint64_t h = seed;
-    std::uint64_t k1 = splitmix64(h) ^ (a * 0xD1B54A32D192ED03ULL);
-    std::uint64_t k2 = splitmix64(k1) ^ (b * 0xABC98388FB8FAC03ULL);
-    std::uint64_t x = splitmix64(k2);
-    for (auto& w : s_) w = splitmix64(x);
-  }
-  std::uint64_t next() {
-    const std::uint64_t r = rotl(s_[1] * 5, 7) * 9, t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
-    return r;
-  }
-  double uniform() { return double(next() >> 11) * 0x1.0p-53; }
-  // Unbiased integer in [0, n) (Lemire's multiply-and-reject).
-  std::uint64_t below(std::uint64_t n) {
-    unsigned __int128 m = (unsigned __int128)next() * n;
-    std::uint64_t lo = std::uint64_t(m);
-    if (lo < n) {
-      const std::uint64_t thresh = (0 - n) % n;
-      while (lo < thresh) {
-        m = (unsigned __int128)next() * n;
-        lo = std::uint64_t(m);
-      }
-    }
-    return std::uint64_t(m >> 64);
-  }
-
- private:
-  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  std::uint64_t s_[4];
-};
-
 constexpr std::uint64_t kGroupStream = ~std::uint64_t(0);
 
 // ---------------------------------------------------------------------------------------------
@@ -1145,6 +1112,8 @@ void run_task(const Engine& eng, const Problem& p, Work& w, const i64* d0, idx k
           }
         }
       }
+    } catch (const std::bad_alloc&) {
+      throw;  // out of memory is an error of the call, not a property of this subset
     } catch (const std::exception&) {
       st = kSingular;
     }
@@ -1200,7 +1169,7 @@ void group_perms(const Sampler& s, idx m, idx group, i64 r0, i64 r1, std::vector
     i64* a = out.data() + r * m;
     for (idx j = 0; j < m; ++j) a[j] = j;
     if (group > 1 && group < m) {
-      Rng rng(s.seed, std::uint64_t(r0 + r), kGroupStream);
+      Rng rng = task_stream(s.key, r0 + r, kGroupStream);
       for (idx j = m - 1; j > 0; --j) std::swap(a[j], a[rng.below(std::uint64_t(j + 1))]);
     }
   }
@@ -1212,11 +1181,29 @@ void init_sampler_work(const Sampler& s, Work& w, idx n_pool) {
   w.stamp = 0;
 }
 
+// run_task inside a parallel region: an allocation failure is kept (the first one) for the caller
+// to rethrow after the region, any other failure marks the task's targets singular.
+void run_guarded(const Engine& eng, const Problem& p, Work& w, const i64* d0, idx k,
+                 std::vector<Target>& targets, std::exception_ptr& error) {
+  try {
+    run_task(eng, p, w, d0, k, targets);
+  } catch (const std::bad_alloc&) {
+#if defined(PV_HAVE_OPENMP)
+#pragma omp critical(pointvalue_refit_error)
+#endif
+    if (!error) error = std::current_exception();
+    for (auto& tg : targets) *tg.status = kSingular;
+  } catch (const std::exception&) {
+    for (auto& tg : targets) *tg.status = kSingular;
+  }
+}
+
 }  // namespace
 
 // -----------------------------------------------------------------------------------------------
 
 void stratum_counts(const Sampler& s, std::int64_t k, std::int64_t* counts) {
+  if (k < 0) throw std::invalid_argument("k must be non-negative");
   const int S = s.n_strata;
   if (S == 1) {
     counts[0] = k;
@@ -1242,13 +1229,17 @@ void stratum_counts(const Sampler& s, std::int64_t k, std::int64_t* counts) {
   for (i64 t = 0; t < R - used; ++t) ++counts[rem[t].second];
 }
 
-void evaluate(const Problem& p, const std::int64_t* sub_ptr, const std::int64_t* sub_idx,
-              idx n_sub, const std::int64_t* tgt_ptr, const std::int64_t* tgt_idx, double* delta,
-              std::int32_t* status, int n_threads) {
+void evaluate_contributions(const Problem& p, const std::int64_t* sub_ptr,
+                            const std::int64_t* sub_idx, idx n_sub, idx n_sub_idx,
+                            const std::int64_t* tgt_ptr, const std::int64_t* tgt_idx, idx n_tgt,
+                            double* delta, std::int32_t* status) {
+  check_problem(p);
+  check_subsets(sub_ptr, sub_idx, n_sub, n_sub_idx, tgt_ptr, tgt_idx, n_tgt, p.X.rows);
   const Engine eng(p, n_sub >= 16);
   const idx n_pool = p.X.rows;
+  std::exception_ptr error;
 #if defined(PV_HAVE_OPENMP)
-#pragma omp parallel num_threads(std::max(1, n_threads))
+#pragma omp parallel num_threads(std::max(1, p.n_threads))
 #endif
   {
     Work w;
@@ -1275,20 +1266,21 @@ void evaluate(const Problem& p, const std::int64_t* sub_ptr, const std::int64_t*
         }
         targets.push_back(Target{tgt_idx[j], -1, delta + j, status + j});
       }
-      try {
-        run_task(eng, p, w, d0, k, targets);
-      } catch (const std::exception&) {
-        for (auto& tg : targets) *tg.status = kSingular;
-      }
+      run_guarded(eng, p, w, d0, k, targets, error);
     }
   }
+  if (error) std::rethrow_exception(error);
 }
 
-void marginal_sample(const Problem& p, const Sampler& smp, const std::int64_t* points, idx m,
-                     idx group, std::int64_t r0, std::int64_t r1, std::int64_t* k_out,
-                     double* delta_out, std::int32_t* status, int n_threads) {
+void marginal_contributions(const Problem& p, const Sampler& smp, const std::int64_t* points,
+                            idx m, std::int64_t r0, std::int64_t r1, std::int64_t* k_out,
+                            double* delta_out, std::int32_t* status) {
   const idx n_pool = p.X.rows;
-  group = std::max<idx>(1, std::min<idx>(group, m));
+  check_problem(p);
+  check_sampler(smp, n_pool);
+  check_rounds(points, m, n_pool, r0, r1);
+  const idx group = std::max<idx>(1, std::min<idx>(smp.group, m));
+  std::exception_ptr error;
   const idx n_groups = (m + group - 1) / group;
   const i64 nr = r1 - r0;
   std::vector<i64> perms;
@@ -1296,7 +1288,7 @@ void marginal_sample(const Problem& p, const Sampler& smp, const std::int64_t* p
   const i64 n_tasks = nr * n_groups;
   const Engine eng(p, n_tasks >= 16);
 #if defined(PV_HAVE_OPENMP)
-#pragma omp parallel num_threads(std::max(1, n_threads))
+#pragma omp parallel num_threads(std::max(1, p.n_threads))
 #endif
   {
     Work w;
@@ -1307,7 +1299,7 @@ void marginal_sample(const Problem& p, const Sampler& smp, const std::int64_t* p
 #endif
     for (i64 task = 0; task < n_tasks; ++task) {
       const i64 r = task / n_groups, g = task % n_groups;
-      Rng rng(smp.seed, std::uint64_t(r0 + r), std::uint64_t(g));
+      Rng rng = task_stream(smp.key, r0 + r, std::uint64_t(g));
       const i64 k = draw_k(smp, rng);
       draw_base(smp, rng, w, k);
       targets.clear();
@@ -1320,27 +1312,22 @@ void marginal_sample(const Problem& p, const Sampler& smp, const std::int64_t* p
         const i64 extra = in_base ? (w.extras[c] >= 0 ? w.extras[c] : -2) : -1;
         targets.push_back(Target{z, extra, delta_out + row, status + row});
       }
-      try {
-        run_task(eng, p, w, w.d0.data(), idx(w.d0.size()), targets);
-      } catch (const std::exception&) {
-        for (auto& tg : targets) *tg.status = kSingular;
-      }
+      run_guarded(eng, p, w, w.d0.data(), idx(w.d0.size()), targets, error);
     }
   }
+  if (error) std::rethrow_exception(error);
 }
 
-Plan draw_plan(const Sampler& smp, const std::int64_t* points, idx m, idx group, std::int64_t r0,
-               std::int64_t r1) {
+Plan draw_plan(const Sampler& smp, idx n_pool, const std::int64_t* points, idx m,
+               std::int64_t r0, std::int64_t r1) {
+  check_sampler(smp, n_pool);
+  check_rounds(points, m, n_pool, r0, r1);
   Plan plan;
-  group = std::max<idx>(1, std::min<idx>(group, m));
+  const idx group = std::max<idx>(1, std::min<idx>(smp.group, m));
   const idx n_groups = (m + group - 1) / group;
   const i64 nr = r1 - r0;
   std::vector<i64> perms;
   group_perms(smp, m, group, r0, r1, perms);
-  i64 n_pool = 0;
-  for (i64 i = 0; i < smp.strata_ptr[smp.n_strata]; ++i)
-    n_pool = std::max(n_pool, smp.strata_idx[i] + 1);
-  for (idx j = 0; j < m; ++j) n_pool = std::max(n_pool, points[j] + 1);
   Work w;
   init_sampler_work(smp, w, n_pool);
   const i64 n_tasks = nr * n_groups;
@@ -1349,7 +1336,7 @@ Plan draw_plan(const Sampler& smp, const std::int64_t* points, idx m, idx group,
   plan.row_in_base.assign(std::size_t(nr * m), 0);
   for (i64 task = 0; task < n_tasks; ++task) {
     const i64 r = task / n_groups, g = task % n_groups;
-    Rng rng(smp.seed, std::uint64_t(r0 + r), std::uint64_t(g));
+    Rng rng = task_stream(smp.key, r0 + r, std::uint64_t(g));
     const i64 k = draw_k(smp, rng);
     draw_base(smp, rng, w, k);
     plan.task_k.push_back(k);
