@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+from conftest import srht_draws
 from scipy.linalg import hadamard
 
 import pointvalue as pv
-from conftest import srht_draws
 
 
 def _sigmoid(t):

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+from conftest import srht_draws
 from scipy.linalg import hadamard
 
 import pointvalue as pv
-from conftest import srht_draws
 
 TOL = {np.float64: 1e-12, np.float32: 2e-6}
 

@@ -48,7 +48,7 @@ def check_random_state(random_state) -> np.random.Generator:
     Examples
     --------
     >>> from pointvalue.random import check_random_state
-    >>> check_random_state(0).integers(10) == check_random_state(0).integers(10)
+    >>> bool(check_random_state(0).integers(10) == check_random_state(0).integers(10))
     True
     """
     if isinstance(random_state, np.random.Generator):
