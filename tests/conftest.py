@@ -30,3 +30,17 @@ else:
                               suppress_health_check=[HealthCheck.too_slow])
     settings.register_profile("dev", max_examples=300, deadline=None)
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def srht_draws(random_state, n, sketch_size):
+    """The signs and sampled rows of the SRHT for `random_state`, rebuilt from the documented
+    stream (cpp/include/pointvalue/random.hpp): sign i is −1 iff uniform(subkey(key, 0), i) ≥ ½
+    (its top bit), the rows are random::choice(subkey(key, 1), N, sketch_size)."""
+    from pointvalue import _core
+    from pointvalue.random import stream_key
+
+    key = stream_key(random_state)
+    N = 1 << max(0, (n - 1).bit_length())
+    u = _core.random.uniforms(_core.random.subkey(key, 0), 0, n)
+    rows = _core.random.choice(_core.random.subkey(key, 1), N, sketch_size)
+    return np.where(u >= 0.5, -1.0, 1.0), rows

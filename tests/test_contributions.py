@@ -233,8 +233,9 @@ def _plan(y, points, k_values, seed, group, rounds, stratified=True):
         ptr = np.array([0, len(y)], dtype=np.int64)
         stratum = np.zeros(len(y), dtype=np.int64)
     cdf = np.arange(1, len(k_values) + 1) / len(k_values)
-    plan = _core.refit.draw_plan(stratum, ptr, order, False, np.asarray(k_values, dtype=np.int64), cdf, seed,
-                            np.asarray(points, dtype=np.int64), group, 0, rounds)
+    design = _core.refit.Design(stratum, ptr, order, np.asarray(k_values, dtype=np.int64), cdf,
+                                balanced=False, key=seed, points_per_subset=group)
+    plan = _core.refit.draw_plan(design, np.asarray(points, dtype=np.int64), (0, rounds))
     return plan, label, ptr
 
 
@@ -242,13 +243,13 @@ def _subsets_of(plan, points, n_strata, label):
     """D_z of every output row, rebuilt from the plan."""
     m = len(points)
     out = []
-    for row, t in enumerate(plan["row_task"]):
+    for row, t in enumerate(plan.row_task):
         z = points[row % m]
-        D = plan["base_idx"][plan["base_ptr"][t]:plan["base_ptr"][t + 1]]
-        if plan["row_in_base"][row]:
-            e = plan["extra"][t * n_strata + label[z]]
+        D = plan.base_idx[plan.base_ptr[t]:plan.base_ptr[t + 1]]
+        if plan.row_in_base[row]:
+            e = plan.extra[t * n_strata + label[z]]
             D = np.append(D[D != z], e)
-        out.append((z, plan["task_k"][t], D))
+        out.append((z, plan.task_k[t], D))
     return out
 
 
@@ -281,11 +282,11 @@ def test_group_members_share_draws_but_rounds_are_independent(rng):
     y = np.zeros(500, dtype=int)
     points = np.arange(40)
     plan, label, _ = _plan(y, points, list(range(50, 60)), seed=11, group=10, rounds=5, stratified=False)
-    assert len(plan["task_k"]) == 5 * 4
+    assert len(plan.task_k) == 5 * 4
     # every task serves exactly `group` targets
-    assert_array_equal(np.bincount(plan["row_task"]), np.full(20, 10))
+    assert_array_equal(np.bincount(plan.row_task), np.full(20, 10))
     independent, _, _ = _plan(y, points, list(range(50, 60)), seed=11, group=1, rounds=5, stratified=False)
-    assert len(independent["task_k"]) == 5 * 40
+    assert len(independent.task_k) == 5 * 40
 
 
 def test_deterministic_whatever_threads(rng):

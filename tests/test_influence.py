@@ -1,9 +1,11 @@
 """influence_scores against direct numpy computations of the definitions."""
 
 import numpy as np
-import pointvalue as pv
 import pytest
+from conftest import srht_draws
 from scipy.linalg import hadamard
+
+import pointvalue as pv
 
 
 def _sigmoid(t):
@@ -176,10 +178,8 @@ def test_diag_matches_definition(rng, target, intercept, l2):
 
 def _numpy_sketch(Xc, D, seed, size):
     n = Xc.shape[0]
-    rng = np.random.default_rng(seed)
     N = 1 << max(0, (n - 1).bit_length())
-    signs = rng.choice(np.array([-1.0, 1.0]), size=n)
-    rows = np.sort(rng.choice(N, size=size, replace=False))
+    signs, rows = srht_draws(seed, n, size)
     B = np.zeros((N, Xc.shape[1]))
     B[:n] = (signs * np.sqrt(D))[:, None] * Xc
     return hadamard(N)[rows] @ B / np.sqrt(size)

@@ -156,3 +156,26 @@ def test_sketch_rank_deficient(rng):
 def test_bad_input(X, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         pv.leverage_scores(X, **kwargs)
+
+
+@pytest.mark.parametrize("shape", [(5, 10), (1, 4), (7, 7), (30, 200)])
+def test_full_row_rank_wide_matrix_has_leverage_one(shape, rng):
+    """Regression: a 5 × 10 matrix of full row rank gave values off 1 by 1.7e-4 (the column Gram
+    XᵀX is singular there); the projection onto range(X) = Rⁿ is the identity."""
+    X = rng.standard_normal(shape) * rng.uniform(0.01, 100, shape[1])
+    h, rank = pv.leverage_scores(X, return_rank=True)
+    assert rank == shape[0]
+    np.testing.assert_allclose(h, 1.0, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape, r", [((8, 20), 3), ((12, 12), 5), ((200, 10), 4), ((6, 50), 1)])
+def test_rank_deficient_leverage_is_the_projection_of_the_svd(shape, r, rng):
+    """Leverage in [0, 1] summing to the rank, equal to ‖U_i‖² of the rank-r SVD (numpy)."""
+    n, d = shape
+    X = rng.standard_normal((n, r)) @ rng.standard_normal((r, d))
+    h, rank = pv.leverage_scores(X, return_rank=True)
+    U = np.linalg.svd(X, full_matrices=False)[0][:, :r]
+    assert rank == r
+    np.testing.assert_allclose(h, (U**2).sum(axis=1), rtol=0, atol=1e-12)
+    assert h.min() >= -1e-15 and h.max() <= 1 + 1e-12
+    np.testing.assert_allclose(h.sum(), r, rtol=1e-12)

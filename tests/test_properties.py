@@ -64,8 +64,6 @@ def test_leverage_lies_in_the_unit_interval_and_sums_to_the_rank(X):
     assert abs(h.sum() - rank) < 1e-8 * max(1, rank)
 
 
-@pytest.mark.xfail(reason="issue 9: leverage of a full-row-rank wide matrix is off 1 by ~1e-4 (kernel fix "
-                          "pending; remove this mark with it)", strict=True)
 @pytest.mark.parametrize("n, d", [(2, 5), (5, 10), (20, 30)])
 def test_leverage_of_a_wide_matrix_is_one(n, d):
     X = np.random.default_rng(n).standard_normal((n, d))

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import srht_draws
 from scipy.linalg import hadamard
 
 import pointvalue as pv
@@ -152,9 +153,7 @@ class TestSRHT:
         n, N, r = 100, 128, 40
         X = rng.standard_normal((n, 5))
         S = pv.srht(X, r, random_state=11)
-        g = np.random.default_rng(11)  # same draws as the implementation documents
-        signs = g.choice(np.array([-1.0, 1.0]), size=n)
-        rows = np.sort(g.choice(N, size=r, replace=False))
+        signs, rows = srht_draws(11, n, r)  # the draws the implementation documents
         Xp = np.zeros((N, 5))
         Xp[:n] = signs[:, None] * X
         np.testing.assert_allclose(S, (hadamard(N) @ Xp)[rows] / np.sqrt(r), atol=1e-12)
@@ -188,10 +187,8 @@ def test_srht_large_matches_full_transform(n, rng):
     X = rng.standard_normal((n, 5))
     r = 300
     S = pv.srht(X, r, random_state=5)
-    g = np.random.default_rng(5)
     N = 1 << (n - 1).bit_length()
-    signs = g.choice(np.array([-1.0, 1.0]), size=n)
-    rows = np.sort(g.choice(N, size=r, replace=False))
+    signs, rows = srht_draws(5, n, r)
     Xp = np.zeros((N, 5))
     Xp[:n] = signs[:, None] * X
     np.testing.assert_allclose(S, pv.fwht(Xp, axis=0)[rows] / np.sqrt(r), rtol=0, atol=1e-10 * np.sqrt(N))

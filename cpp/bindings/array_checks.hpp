@@ -2,6 +2,9 @@
 // C++ kernels against any caller that did not (a clear ValueError instead of memory corruption).
 #pragma once
 #include <string>
+#include <vector>
+
+#include <Eigen/Core>
 
 #include "pointvalue/matrix_view.hpp"
 #include "pybind.hpp"
@@ -29,6 +32,37 @@ inline MatrixView<double> matrix_view(const py::array& a, const char* name) {
   const bool c = a.flags() & py::array::c_style, f = a.flags() & py::array::f_style;
   if (!c && !f) throw py::value_error(std::string(name) + " must be C- or F-contiguous");
   return {static_cast<const double*>(a.data()), a.shape(0), a.shape(1), c};
+}
+
+// A float32 2-D array in C or F order, viewed without a copy.
+inline MatrixView<float> float32_view(const py::array& a, const char* name) {
+  const bool c = a.flags() & py::array::c_style, f = a.flags() & py::array::f_style;
+  if (!c && !f) throw py::value_error(std::string(name) + " must be C- or F-contiguous");
+  return {static_cast<const float*>(a.data()), a.shape(0), a.shape(1), c};
+}
+
+// The data of a contiguous 1-D float64 array of n entries.
+inline const double* vector_data(const py::array& a, py::ssize_t n, const char* name) {
+  if (!py::isinstance<carray<double>>(a) || !(a.flags() & py::array::c_style) || a.ndim() != 1)
+    throw py::type_error(std::string(name) + " must be a contiguous 1-D float64 array");
+  if (n >= 0 && a.shape(0) != n)
+    throw py::value_error(std::string(name) + " has " + std::to_string(a.shape(0)) +
+                          " entries, expected " + std::to_string(n));
+  return static_cast<const double*>(a.data());
+}
+
+// Result arrays: owned by the result object (read-only attributes), given to Python uncopied.
+template <class T>
+inline py::array_t<T> to_numpy(const std::vector<T>& v) {
+  py::array_t<T> a(py::ssize_t(v.size()));
+  std::copy(v.begin(), v.end(), a.mutable_data());
+  return a;
+}
+
+inline py::array_t<double> to_numpy(const Eigen::VectorXd& v) {
+  py::array_t<double> a(py::ssize_t(v.size()));
+  std::copy(v.data(), v.data() + v.size(), a.mutable_data());
+  return a;
 }
 
 inline int exact_log2(py::ssize_t n, const char* name) {

@@ -1,69 +1,55 @@
-#include <stdexcept>
-
+// Bindings of the sampling family: arrays converted, GIL released (the kernels check their input
+// and throw std::invalid_argument, which pybind11 turns into ValueError).
 #include "array_checks.hpp"
 #include "pointvalue/sampling.hpp"
 
 namespace pointvalue::bindings {
 namespace {
 
-using cvec = py::array_t<double, py::array::c_style>;
+struct Inclusion {
+  py::array_t<double> probabilities;
+  InclusionResult r;
+};
 
-const double* vector_data(const py::array& a, const char* name) {
-  if (!py::isinstance<cvec>(a) || !(a.flags() & py::array::c_style) || a.ndim() != 1)
-    throw py::type_error(std::string(name) + " must be a 1-D C-contiguous float64 array");
-  return static_cast<const double*>(a.data());
-}
-
-py::tuple inclusion_probabilities_py(py::array scores, double size, double min_prob) {
-  const double* s = vector_data(scores, "scores");
+Inclusion inclusion_probabilities_py(py::array scores, double size, double min_prob) {
+  const double* s = vector_data(scores, -1, "scores");
   const idx n = scores.shape(0);
-  py::array_t<double> out(n);
-  double* o = out.mutable_data();
-  InclusionInfo info;
+  Inclusion out{py::array_t<double>(n), {}};
+  double* o = out.probabilities.mutable_data();
   {
     py::gil_scoped_release release;
-    info = inclusion_probabilities(s, n, size, min_prob, o);  // std::invalid_argument → ValueError
+    out.r = inclusion_probabilities(s, n, size, min_prob, o);
   }
-  return py::make_tuple(out, info.lambda, info.n_floor, info.n_one);
+  return out;
 }
 
 py::array_t<std::int64_t> poisson_sample_py(py::array prob, std::uint64_t key, std::uint64_t offset) {
-  const double* p = vector_data(prob, "probabilities");
+  const double* p = vector_data(prob, -1, "probabilities");
   const idx n = prob.shape(0);
   std::vector<std::int64_t> idxs;
   {
     py::gil_scoped_release release;
     idxs = poisson_sample(p, n, key, offset);
   }
-  py::array_t<std::int64_t> out(py::ssize_t(idxs.size()));
-  std::copy(idxs.begin(), idxs.end(), out.mutable_data());
-  return out;
-}
-
-py::array_t<double> stream_uniforms_py(std::uint64_t key, std::uint64_t offset, py::ssize_t n) {
-  if (n < 0) throw py::value_error("n must be non-negative");
-  py::array_t<double> out(n);
-  double* o = out.mutable_data();
-  {
-    py::gil_scoped_release release;
-    stream_uniforms(key, offset, n, o);
-  }
-  return out;
+  return to_numpy(idxs);
 }
 
 }  // namespace
 
 void bind_sampling(py::module_& parent) {
   auto m = parent.def_submodule("sampling", "PPS inclusion probabilities and Poisson sampling.");
+  py::class_<Inclusion>(m, "InclusionResult", "Inclusion probabilities (read-only attributes).")
+      .def_readonly("probabilities", &Inclusion::probabilities)
+      .def_property_readonly("lambda_", [](const Inclusion& i) { return i.r.lambda; })
+      .def_property_readonly("n_floor", [](const Inclusion& i) { return i.r.n_floor; })
+      .def_property_readonly("n_one", [](const Inclusion& i) { return i.r.n_one; })
+      .def_property_readonly("zero_prob", [](const Inclusion& i) { return i.r.zero_prob; });
   m.def("inclusion_probabilities", &inclusion_probabilities_py, py::arg("scores"), py::arg("size"),
         py::arg("min_prob"),
-        "Regularized PPS probabilities clamp(λ s, min_prob, 1) summing to size: "
-        "(probabilities, lambda, n_floor, n_one).");
+        "Regularized PPS probabilities clamp(λ s, min_prob, 1) summing to size.");
   m.def("poisson_sample", &poisson_sample_py, py::arg("probabilities"), py::arg("key"),
         py::arg("offset") = 0,
-        "Ascending indices i with u(key, offset + i) < probabilities[i] (counter-based uniforms).");
-  m.def("stream_uniforms", &stream_uniforms_py, py::arg("key"), py::arg("offset"), py::arg("n"),
-        "The counter-based uniforms u(key, offset + i), i < n, used by poisson_sample.");
+        "Ascending indices i with uniform(key, offset + i) < probabilities[i] (see _core.random).");
 }
 
 }  // namespace pointvalue::bindings

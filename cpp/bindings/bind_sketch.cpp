@@ -1,68 +1,46 @@
+// Bindings of the sketch family: typed options / results, arrays converted, GIL released.
 #include "array_checks.hpp"
 #include "pointvalue/sketch.hpp"
 
 namespace pointvalue::bindings {
 namespace {
 
-using farray = py::array_t<double, py::array::f_style>;
+struct Leverage {
+  py::array_t<double> scores;
+  LeverageResult r;
+};
 
-py::tuple leverage_exact_py(py::array X, double rcond) {
+Leverage leverage_exact_py(py::array X, double rcond) {
   const auto view = matrix_view(X, "X");
-  py::array_t<double> out(view.rows);
-  double* o = out.mutable_data();
-  LeverageInfo info;
+  Leverage out{py::array_t<double>(view.rows), {}};
+  double* o = out.scores.mutable_data();
   {
     py::gil_scoped_release release;
-    info = leverage_exact(view, rcond, o);
-  }
-  return py::make_tuple(out, info.rank, info.passes);
-}
-
-py::array_t<double> srht_py(py::array X, py::array_t<double, py::array::c_style> signs,
-                            py::array_t<std::int64_t, py::array::c_style> rows, int log2N) {
-  const auto view = matrix_view(X, "X");
-  if (signs.ndim() != 1 || signs.shape(0) != view.rows)
-    throw py::value_error("signs must have one entry per row of X");
-  const std::int64_t N = std::int64_t(1) << log2N;
-  if (N < view.rows) throw py::value_error("padded length is smaller than the number of rows");
-  const auto r = rows.shape(0);
-  const auto* rp = rows.data();
-  for (py::ssize_t k = 0; k < r; ++k)
-    if (rp[k] < 0 || rp[k] >= N) throw py::value_error("sampled row index out of range");
-  py::array_t<double> out({r, py::ssize_t(view.cols)});
-  double* o = out.mutable_data();
-  const double* s = signs.data();
-  {
-    py::gil_scoped_release release;
-    srht(view, s, rp, r, log2N, o);
+    out.r = leverage_exact(view, rcond, o);
   }
   return out;
 }
 
-py::tuple leverage_sketch_py(py::array X, py::array_t<double, py::array::c_style> sketch,
-                             std::optional<py::array_t<double, py::array::c_style>> jl,
-                             double rcond) {
+Leverage leverage_sketched_py(py::array X, const SketchOptions& options) {
   const auto view = matrix_view(X, "X");
-  if (sketch.ndim() != 2 || sketch.shape(1) != view.cols || sketch.shape(0) < view.cols)
-    throw py::value_error("sketch must be r × d with r ≥ d");
-  const double* jp = nullptr;
-  idx jl_dim = 0;
-  if (jl) {
-    if (jl->ndim() != 2 || jl->shape(0) != view.cols)
-      throw py::value_error("jl must be d × jl_dim");
-    jp = jl->data();
-    jl_dim = jl->shape(1);
-  }
-  py::array_t<double> out(view.rows);
-  double* o = out.mutable_data();
-  const double* sp = sketch.data();
-  const idx r = sketch.shape(0);
-  LeverageInfo info;
+  Leverage out{py::array_t<double>(view.rows), {}};
+  double* o = out.scores.mutable_data();
   {
     py::gil_scoped_release release;
-    info = leverage_from_sketch(view, sp, r, jp, jl_dim, rcond, o);
+    out.r = leverage_sketched(view, options, o);  // std::invalid_argument → ValueError
   }
-  return py::make_tuple(out, info.rank);
+  return out;
+}
+
+py::array_t<double> srht_py(py::array X, std::uint64_t key, py::ssize_t sketch_size) {
+  const auto view = matrix_view(X, "X");
+  py::array_t<double> out({std::max<py::ssize_t>(sketch_size, 0), py::ssize_t(view.cols)});
+  double* o = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    srht(view, key, sketch_size, o);
+  }
+  return out;
 }
 
 py::array_t<double> gram_py(py::array X) {
@@ -77,16 +55,30 @@ py::array_t<double> gram_py(py::array X) {
   return out;
 }
 
+void bind_types(py::module_& m) {
+  py::class_<SketchOptions>(m, "SketchOptions", "Options of leverage_sketched (C++ defaults).")
+      .def(py::init<>())
+      .def_readwrite("sketch_size", &SketchOptions::sketch_size)
+      .def_readwrite("jl_dim", &SketchOptions::jl_dim)
+      .def_readwrite("rcond", &SketchOptions::rcond)
+      .def_readwrite("key", &SketchOptions::key);
+  py::class_<Leverage>(m, "LeverageResult", "Leverage scores (read-only attributes).")
+      .def_readonly("scores", &Leverage::scores)
+      .def_property_readonly("rank", [](const Leverage& l) { return l.r.rank; })
+      .def_property_readonly("passes", [](const Leverage& l) { return l.r.passes; });
+}
+
 }  // namespace
 
 void bind_sketch(py::module_& parent) {
   auto m = parent.def_submodule("sketch", "Gram matrices, SRHT and leverage scores.");
+  bind_types(m);
   m.def("leverage_exact", &leverage_exact_py, py::arg("X"), py::arg("rcond"),
-        "Exact leverage scores of a float64 matrix: (scores, rank, passes).");
-  m.def("srht", &srht_py, py::arg("X"), py::arg("signs"), py::arg("rows"), py::arg("log2N"),
-        "Subsampled randomized Hadamard transform of the rows of X.");
-  m.def("leverage_from_sketch", &leverage_sketch_py, py::arg("X"), py::arg("sketch"), py::arg("jl"),
-        py::arg("rcond"), "Leverage scores from an SRHT sketch: (scores, rank).");
+        "Exact leverage scores of a float64 matrix.");
+  m.def("leverage_sketched", &leverage_sketched_py, py::arg("X"), py::arg("options"),
+        "Leverage scores from an SRHT sketch (and a JL projection) drawn from options.key.");
+  m.def("srht", &srht_py, py::arg("X"), py::arg("key"), py::arg("sketch_size"),
+        "Subsampled randomized Hadamard transform of the rows of X, drawn from key.");
   m.def("gram", &gram_py, py::arg("X"), "XᵀX with a thread-count-independent summation order.");
 }
 

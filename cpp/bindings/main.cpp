@@ -18,4 +18,5 @@ PYBIND11_MODULE(PV_MODULE_NAME, m) {
   bind_powerlaw(m);
   bind_refit(m);
   bind_semivalues(m);
+  bind_random(m);
 }

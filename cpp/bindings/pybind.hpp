@@ -16,4 +16,5 @@ void bind_glm(py::module_& m);
 void bind_powerlaw(py::module_& m);
 void bind_refit(py::module_& m);
 void bind_semivalues(py::module_& m);
+void bind_random(py::module_& m);
 }  // namespace pointvalue::bindings

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "pointvalue/parallel.hpp"
+#include "pointvalue/random.hpp"
 
 namespace pointvalue {
 namespace {
@@ -18,11 +19,6 @@ constexpr idx kParallelMin = idx(1) << 18;
 
 [[noreturn]] void invalid(const std::string& what) { throw std::invalid_argument(what); }
 
-inline std::uint64_t splitmix64(std::uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
 
 
 // Σ_j clamp(λ t_j, a, 1) at two values of λ in one pass (double sums per block of rows, combined
@@ -129,19 +125,6 @@ double solve_lambda(std::vector<double>& W, double a, long double target) {
 
 }  // namespace
 
-double stream_uniform(std::uint64_t key, std::uint64_t row) {
-  // SplitMix64 at position row + 1 of the stream seeded by key: a counter-based generator.
-  const std::uint64_t z = splitmix64(key + (row + 1) * 0x9E3779B97F4A7C15ULL);
-  return double(z >> 11) * 0x1.0p-53;
-}
-
-void stream_uniforms(std::uint64_t key, std::uint64_t offset, idx n, double* out) {
-#if defined(PV_HAVE_OPENMP)
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-#endif
-  for (idx i = 0; i < n; ++i) out[i] = stream_uniform(key, offset + std::uint64_t(i));
-}
-
 std::vector<std::int64_t> poisson_sample(const double* prob, idx n, std::uint64_t key,
                                          std::uint64_t offset) {
   const idx blocks = (n + kBlock - 1) / kBlock;
@@ -159,7 +142,7 @@ std::vector<std::int64_t> poisson_sample(const double* prob, idx n, std::uint64_
         bad = true;
         break;
       }
-      if (stream_uniform(key, offset + std::uint64_t(i)) < p) h.push_back(i);
+      if (random::uniform(key, offset + std::uint64_t(i)) < p) h.push_back(i);
     }
   }
   if (bad) invalid("probabilities must lie in [0, 1] (and not be NaN)");
@@ -171,7 +154,7 @@ std::vector<std::int64_t> poisson_sample(const double* prob, idx n, std::uint64_
   return out;
 }
 
-InclusionInfo inclusion_probabilities(const double* scores, idx n, double size, double min_prob,
+InclusionResult inclusion_probabilities(const double* scores, idx n, double size, double min_prob,
                                       double* out) {
   if (n < 1) invalid("scores is empty");
   if (!(std::isfinite(size) && size > 0)) invalid("size must be a positive finite number");

@@ -8,11 +8,14 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "pointvalue/fwht.hpp"
 #include "pointvalue/blocking.hpp"
 #include "pointvalue/parallel.hpp"
+#include "pointvalue/random.hpp"
 
 namespace pointvalue {
 namespace {
@@ -161,7 +164,64 @@ double condition_of_kept(const Eigen::VectorXd& lambda, double threshold) {
   return hi > 0 ? hi / lo : 1.0;
 }
 
+// Leverage of a wide X (n ≤ d) from the thin SVD of X S (S equilibrates the columns): the squared
+// row norms of the left singular vectors whose σ exceeds rcond·σ_max.
+template <class Map>
+LeverageResult leverage_wide_impl(const Map& X, double rcond, double* out) {
+  const idx n = X.rows(), d = X.cols();
+  Eigen::VectorXd scale = X.colwise().norm().transpose();
+  for (idx j = 0; j < d; ++j) scale[j] = scale[j] > 0 ? 1.0 / scale[j] : 0.0;
+  const Eigen::MatrixXd Xs = X * scale.asDiagonal();
+  Eigen::BDCSVD<Eigen::MatrixXd> svd(Xs, Eigen::ComputeThinU);
+  const Eigen::VectorXd& sigma = svd.singularValues();
+  const double cut = sigma.size() ? rcond * sigma[0] : 0.0;
+  idx k = 0;
+  while (k < sigma.size() && sigma[k] > cut && sigma[k] > 0) ++k;
+  const Eigen::VectorXd lev = svd.matrixU().leftCols(k).rowwise().squaredNorm();
+  std::copy(lev.data(), lev.data() + n, out);
+  return {k, 1};
+}
+
+[[noreturn]] void invalid(const std::string& what) { throw std::invalid_argument(what); }
+
 }  // namespace
+
+SrhtDraw srht_draw(std::uint64_t key, idx n, idx r) {
+  SrhtDraw draw;
+  while ((idx(1) << draw.log2N) < n) ++draw.log2N;
+  const idx N = idx(1) << draw.log2N;
+  if (r < 1 || r > N)
+    invalid("sketch_size must be in [1, " + std::to_string(N) + "], got " + std::to_string(r));
+  const std::uint64_t sign_key = random::subkey(key, 0), row_key = random::subkey(key, 1);
+  draw.signs.resize(std::size_t(n));
+  for (idx i = 0; i < n; ++i) draw.signs[std::size_t(i)] = random::sign(sign_key, std::uint64_t(i));
+  draw.rows = random::choice(row_key, N, r);
+  return draw;
+}
+
+void srht(const MatrixView<double>& X, std::uint64_t key, idx r, double* out) {
+  const SrhtDraw draw = srht_draw(key, X.rows, r);
+  srht(X, draw.signs.data(), draw.rows.data(), r, draw.log2N, out);
+}
+
+LeverageResult leverage_sketched(const MatrixView<double>& X, const SketchOptions& opt,
+                                 double* out) {
+  const idx d = X.cols;
+  if (opt.sketch_size < d)
+    invalid("sketch_size must be at least the number of columns d=" + std::to_string(d));
+  RowMajorMatrix SX(opt.sketch_size, d);
+  srht(X, opt.key, opt.sketch_size, SX.data());
+  std::vector<double> omega;
+  if (opt.jl_dim > 0) {
+    // Ω (d × jl_dim, row-major) with N(0, 1/jl_dim) entries, from its own sub-stream.
+    const std::uint64_t jl_key = random::subkey(opt.key, 2);
+    const double s = 1.0 / std::sqrt(double(opt.jl_dim));
+    omega.resize(std::size_t(d * opt.jl_dim));
+    for (std::size_t i = 0; i < omega.size(); ++i) omega[i] = s * random::normal(jl_key, i);
+  }
+  return leverage_from_sketch(X, SX.data(), opt.sketch_size, omega.empty() ? nullptr : omega.data(),
+                              opt.jl_dim, opt.rcond, out);
+}
 
 Eigen::MatrixXd gram(const MatrixView<double>& X, const Eigen::MatrixXd* M) {
   return visit_matrix(X, [&](const auto& map) { return gram_impl(map, M); });
@@ -176,8 +236,13 @@ void srht(const MatrixView<double>& X, const double* signs, const std::int64_t* 
   visit_matrix(X, [&](const auto& map) { srht_impl(map, signs, rows, r, log2N, out); });
 }
 
-LeverageInfo leverage_exact(const MatrixView<double>& X, double rcond, double* out) {
+LeverageResult leverage_exact(const MatrixView<double>& X, double rcond, double* out) {
   const idx n = X.rows, d = X.cols;
+  if (n <= d) {
+    LeverageResult r;
+    visit_matrix(X, [&](const auto& map) { r = leverage_wide_impl(map, rcond, out); });
+    return r;
+  }
   constexpr double kWellConditioned = 1e4;  // one more pass then leaves errors ~1e4·ε
   const Eigen::MatrixXd G0 = gram(X);
   // Leverage is invariant to column scaling: equilibrate so rank and conditioning are judged on
@@ -223,7 +288,7 @@ LeverageInfo leverage_exact(const MatrixView<double>& X, double rcond, double* o
   return {M.cols(), passes + 1};
 }
 
-LeverageInfo leverage_from_sketch(const MatrixView<double>& X, const double* sketch, idx r,
+LeverageResult leverage_from_sketch(const MatrixView<double>& X, const double* sketch, idx r,
                                   const double* jl, idx jl_dim, double rcond, double* out) {
   const idx d = X.cols;
   Eigen::Map<const RowMajorMatrix> SX(sketch, r, d);

@@ -10,25 +10,32 @@ from . import _core
 from ._contributions_data import Data, check_pairs, check_points, resolve_model
 from ._sampling_plan import seed_of, size_spec, strata
 
+_Status = _core.refit.Status
 _STATUS = {
-    1: "the (penalized) Gram matrix / Hessian of a subset is singular: collinear or constant "
-    "columns within D, or k too small for the number of features; use model='ridge' or l2 > 0",
-    2: "Newton's method did not converge (the classes are probably separable in D with l2=0); "
-    "use l2 > 0",
-    3: "a subset D lacks one of the classes, so its intercept diverges; use stratify=True or "
-    "larger k",
-    4: "a target point lies in its own base subset, or an index is outside the pool",
+    _Status.singular: "the (penalized) Gram matrix / Hessian of a subset is singular: collinear "
+    "or constant columns within D, or k too small for the number of features; use "
+    "model='ridge' or l2 > 0",
+    _Status.not_converged: "Newton's method did not converge (the classes are probably "
+    "separable in D with l2=0); use l2 > 0",
+    _Status.missing_class: "a subset D lacks one of the classes, so its intercept diverges; use "
+    "stratify=True or larger k",
+    _Status.bad_index: "a target point lies in its own base subset, or an index is outside the "
+    "pool",
 }
-_SINGULAR, _BAD_INDEX = 1, 4
 
 
-def kernel_args(data, model, metric, l2, approx, tol, max_iter):
-    return dict(
-        X=data.X, y=data.y, label=data.label, X_val=data.X_val, y_val=data.y_val,
-        label_val=data.label_val, n_classes=data.n_classes,
-        model=0 if model in ("ols", "ridge") else 1, metric=1 if metric == "accuracy" else 0,
-        l2=l2, tol=float(tol), max_iter=int(max_iter), one_step=approx == "one_step",
-    )
+def kernel_args(data, model, metric, l2, approx, tol, max_iter, n_threads):
+    """The data arrays and the options of a refit kernel call."""
+    opt = _core.refit.Options()
+    least_squares = model in ("ols", "ridge")
+    opt.model = _core.refit.Model.least_squares if least_squares else _core.refit.Model.logistic
+    opt.metric = _core.refit.Metric.__members__[metric]
+    opt.n_classes = 0 if least_squares else data.n_classes
+    opt.l2, opt.tol, opt.max_iter = l2, float(tol), int(max_iter)
+    opt.one_step = approx == "one_step"
+    opt.n_threads = int(n_threads)
+    y, y_val = (data.y, data.y_val) if least_squares else (data.label, data.label_val)
+    return dict(X=data.X, y=y, X_val=data.X_val, y_val=y_val, options=opt)
 
 
 def raise_status(status, point, k=None):
@@ -39,7 +46,7 @@ def raise_status(status, point, k=None):
     where = f"point {int(point[i])}" + (f" at k={int(k[i])}" if k is not None else "")
     raise ValueError(
         f"{bad.size} contribution(s) could not be computed (first: {where}): "
-        f"{_STATUS.get(int(status[i]), 'unknown error')}"
+        f"{_STATUS.get(_Status(int(status[i])), 'unknown error')}"
     )
 
 
@@ -54,8 +61,9 @@ def run(data, name, model, l2, metric, approx, tol, max_iter, pts, group, values
 
         return sample_sklearn(data, model, metric, pts, group, values, cdf, stratum, sptr, sidx,
                               balanced, seed, r0, n_rounds, n_jobs, progress)
-    args = kernel_args(data, name, metric, l2, approx, tol, max_iter)
+    args = kernel_args(data, name, metric, l2, approx, tol, max_iter, n_jobs)
     threads = n_jobs
+    design = _core.refit.Design(stratum, sptr, sidx, values, cdf, balanced, seed, group)
     # chunks of rounds only to update the progress bar; results do not depend on them
     per_chunk = max(1, min(n_rounds, int(np.ceil(max(4 * threads * group, 20000) / m))))
     ks, deltas = [], []
@@ -63,12 +71,10 @@ def run(data, name, model, l2, metric, approx, tol, max_iter, pts, group, values
     try:
         for a in range(r0, r0 + n_rounds, per_chunk):
             b = min(a + per_chunk, r0 + n_rounds)
-            k, delta, status = _core.refit.marginal_contributions(
-                **args, stratum=stratum, strata_ptr=sptr, strata_idx=sidx, balanced=balanced,
-                k_values=values, k_cdf=cdf, seed=seed, points=pts, group=group, r0=a, r1=b,
-                n_threads=threads,
-            )
-            raise_status(status, np.tile(pts, b - a), k)
+            res = _core.refit.marginal_contributions(**args, design=design, points=pts,
+                                                     rounds=(a, b))
+            k, delta = res.k, res.delta
+            raise_status(res.status, np.tile(pts, b - a), k)
             ks.append(k)
             deltas.append(delta)
             if bar is not None:
@@ -144,15 +150,12 @@ def evaluate(data, name, metric, l2, approx, tol, max_iter, sub_arrays, tg, n_jo
     sub_idx = np.concatenate(sub_arrays)
     sub_ptr = np.zeros(len(sub_arrays) + 1, dtype=np.int64)
     np.cumsum([len(a) for a in sub_arrays], out=sub_ptr[1:])
-    tgt_ptr = np.arange(0, tg.size + 1, tg.shape[1], dtype=np.int64)
-    args = kernel_args(data, name, metric, l2, approx, tol, max_iter)
-    delta, status = _core.refit.evaluate_contributions(
-        **args, sub_ptr=sub_ptr, sub_idx=sub_idx, tgt_ptr=tgt_ptr, tgt_idx=tg.ravel(),
-        n_threads=n_jobs,
-    )
-    if (status == _BAD_INDEX).any():
+    args = kernel_args(data, name, metric, l2, approx, tol, max_iter, n_jobs)
+    res = _core.refit.evaluate_contributions(**args, sub_ptr=sub_ptr, sub_idx=sub_idx, points=tg)
+    status = res.status
+    if (status == int(_Status.bad_index)).any():
         check_pairs(sub_arrays, tg)
-    if (status == _SINGULAR).any():
+    if (status == int(_Status.singular)).any():
         data.check_constant(l2, name)
     raise_status(status, tg.ravel())
-    return delta
+    return res.delta

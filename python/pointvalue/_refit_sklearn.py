@@ -79,25 +79,25 @@ def _parallel(n_jobs, jobs, total, progress):
 def sample_sklearn(data, model, metric, pts, group, values, cdf, stratum, sptr, sidx, balanced,
                    seed, r0, n_rounds, n_jobs, progress):
     m = len(pts)
-    plan = _core.refit.draw_plan(stratum, sptr, sidx, balanced, values, cdf, seed, pts, group, r0,
-                            r0 + n_rounds)
+    design = _core.refit.Design(stratum, sptr, sidx, values, cdf, balanced, seed, group)
+    plan = _core.refit.draw_plan(design, pts, (r0, r0 + n_rounds))
     n_strata = len(sptr) - 1
-    base_ptr, base_idx = plan["base_ptr"], plan["base_idx"]
-    row_task, in_base = plan["row_task"], plan["row_in_base"]
+    base_ptr, base_idx = plan.base_ptr, plan.base_idx
+    row_task, in_base = plan.row_task, plan.row_in_base
     point = np.tile(pts, n_rounds)
     order = np.argsort(row_task, kind="stable")
-    bounds = np.searchsorted(row_task[order], np.arange(len(plan["task_k"]) + 1))
+    bounds = np.searchsorted(row_task[order], np.arange(len(plan.task_k) + 1))
     jobs = []
-    for t in range(len(plan["task_k"])):
+    for t in range(len(plan.task_k)):
         rows = order[bounds[t]:bounds[t + 1]]
         targets = [(int(r), int(point[r]), int(stratum[point[r]]), bool(in_base[r])) for r in rows]
-        extras = plan["extra"][t * n_strata:(t + 1) * n_strata]
+        extras = plan.extra[t * n_strata:(t + 1) * n_strata]
         jobs.append((model, data, metric, base_idx[base_ptr[t]:base_ptr[t + 1]], extras, targets))
     delta = np.full(n_rounds * m, np.nan)
     for res in _parallel(n_jobs, jobs, n_rounds * m, progress):
         for row, value in res:
             delta[row] = value
-    k = plan["task_k"][row_task]
+    k = plan.task_k[row_task]
     return point, k, delta
 
 

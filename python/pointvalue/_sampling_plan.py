@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _core
 from ._validation import check_choice, check_scalar
+from .random import stream_key
 
 
 def size_spec(sizes, size_dist):
@@ -42,17 +43,8 @@ def size_spec(sizes, size_dist):
 
 
 def seed_of(random_state) -> int:
-    if random_state is None:
-        return int(np.random.SeedSequence().entropy % (1 << 63))  # type: ignore[operator]
-    if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(0, 1 << 63))
-    if isinstance(random_state, np.random.RandomState):
-        return int(random_state.randint(0, 2**63 - 1, dtype=np.int64))
-    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
-        raise TypeError(f"random_state must be None, an int or a numpy Generator, got {random_state!r}")
-    if random_state < 0:
-        raise ValueError(f"random_state must be non-negative, got {random_state}")
-    return int(random_state) % (1 << 64)
+    """The stream key of the draws (kept in ``meta`` so a resumed run continues them)."""
+    return stream_key(random_state)
 
 
 def strata(data, stratify):

@@ -11,18 +11,19 @@ from ._threads import uses_n_jobs
 from ._validation import (
     check_choice,
     check_design,
-    check_random_state,
     check_sample_weight,
     check_scalar,
     check_vector,
 )
 from .glm import MODELS, _deprecated_weights
 from .leverage import default_sketch_size
+from .random import stream_key
 
 __all__ = ["default_rank", "influence_scores"]
 
-_TARGETS = {"coef": 0, "prediction": 1}
-_APPROX = {"exact": 0, "diag": 1, "lowrank": 2, "sketch": 3}
+_TARGETS = _core.glm.Target.__members__
+_APPROX = _core.glm.Approx.__members__
+_Status = _core.glm.Status
 
 
 def default_rank(d: int) -> int:
@@ -199,8 +200,9 @@ def influence_scores(
     if rank is None:
         rank = default_rank(d)
     rank = check_scalar(rank, "rank", numbers.Integral, min_val=1)
-    signs = rows = None
-    log2N = 0
+    opt = _core.glm.InfluenceOptions()
+    opt.model, opt.target, opt.approx = MODELS[model], _TARGETS[target], _APPROX[approx]
+    opt.tau, opt.l2, opt.fit_intercept, opt.intercept, opt.rank = tau, l2, has_b, b, rank
     if approx in ("lowrank", "sketch"):
         log2N = max(0, (n - 1).bit_length())
         N = 1 << log2N
@@ -211,16 +213,13 @@ def influence_scores(
         if approx == "sketch" and sketch_size < d:
             raise ValueError(f"sketch_size must be at least the number of columns d={d}, "
                              f"got {sketch_size}")
-        rng = check_random_state(random_state)
-        signs = rng.choice(np.array([-1.0, 1.0]), size=n)
-        rows = np.sort(rng.choice(N, size=sketch_size, replace=False)).astype(np.int64)
-    scores, status, _, _ = _core.glm.influence_scores(
-        X, y, coef, w, MODELS[model], _TARGETS[target], _APPROX[approx], tau, l2, has_b, b,
-        rank, signs, rows, log2N)
-    if status != 0 or not np.isfinite(scores).all():
+        opt.sketch_size, opt.key = sketch_size, stream_key(random_state)
+    res = _core.glm.influence_scores(X, y, coef, w, opt)
+    scores, status = res.scores, res.status
+    if status != _Status.ok or not np.isfinite(scores).all():
         if not np.isfinite(X).all():
             raise ValueError("X contains NaN or infinite values")
-        if status in (0, 3):
+        if status in (_Status.ok, _Status.non_finite):
             raise ValueError("the influence overflowed (non-finite scores): check the scale of X "
                              "and coef (for poisson, exp(η) must be finite)")
         raise ValueError(

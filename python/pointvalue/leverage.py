@@ -8,8 +8,8 @@ import numpy as np
 
 from . import _core
 from ._threads import uses_n_jobs
-from ._validation import check_bool, check_choice, check_design, check_random_state, check_scalar
-from .transform import srht
+from ._validation import check_bool, check_choice, check_design, check_scalar
+from .random import stream_key
 
 __all__ = ["leverage_scores", "default_sketch_size", "default_jl_dim"]
 
@@ -103,7 +103,8 @@ def leverage_scores(
         rcond = max(n, d) * np.finfo(np.float64).eps
     rcond = check_scalar(rcond, "rcond", numbers.Real, min_val=0.0, max_val=1.0, include_boundaries="left")
     if method == "exact":
-        scores, rank, _ = _core.sketch.leverage_exact(X, float(rcond))
+        res = _core.sketch.leverage_exact(X, float(rcond))
+        scores, rank = res.scores, res.rank
     else:
         scores, rank = _sketched(X, sketch_size, jl_dim, random_state, float(rcond), n_jobs)
     return (scores, int(rank)) if return_rank else scores
@@ -123,9 +124,8 @@ def _sketched(X, sketch_size, jl_dim, random_state, rcond, n_jobs):
         jl_dim = default_jl_dim(d)
     if jl_dim is not None:
         jl_dim = check_scalar(jl_dim, "jl_dim", numbers.Integral, min_val=1)
-    rng = check_random_state(random_state)
-    sketch = srht(X, sketch_size, random_state=rng, n_jobs=n_jobs)
-    omega = None
-    if jl_dim is not None:
-        omega = rng.standard_normal((d, jl_dim)) / np.sqrt(jl_dim)
-    return _core.sketch.leverage_from_sketch(X, sketch, omega, rcond)
+    opt = _core.sketch.SketchOptions()
+    opt.sketch_size, opt.jl_dim, opt.rcond = sketch_size, jl_dim or 0, rcond
+    opt.key = stream_key(random_state)
+    res = _core.sketch.leverage_sketched(X, opt)
+    return res.scores, res.rank

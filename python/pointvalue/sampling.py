@@ -14,7 +14,8 @@ import numpy as np
 
 from . import _core
 from ._threads import uses_n_jobs
-from ._validation import as_float_array, check_bool, check_random_state, check_scalar, check_vector
+from ._validation import as_float_array, check_bool, check_scalar, check_vector
+from .random import stream_key
 
 __all__ = ["inclusion_probabilities", "poisson_sample", "sampling_uniforms"]
 
@@ -99,13 +100,9 @@ def inclusion_probabilities(scores, size, min_prob=None, return_lambda: bool = F
                 f"min_prob * n = {a * n:g} exceeds size = {size:g}: the floor alone would draw more "
                 "rows than requested; lower min_prob or raise size"
             )
-    pi, lam, _, _ = _core.sampling.inclusion_probabilities(np.ascontiguousarray(s), size, a)
+    res = _core.sampling.inclusion_probabilities(np.ascontiguousarray(s), size, a)
+    pi, lam = res.probabilities, res.lambda_
     return (pi, float(lam)) if return_lambda else pi
-
-
-def _stream_key(random_state) -> int:
-    rng = check_random_state(random_state)
-    return int(rng.integers(0, 2**64, dtype=np.uint64))
 
 
 @uses_n_jobs
@@ -137,7 +134,7 @@ def poisson_sample(probabilities, random_state=None, offset: int = 0, *, n_jobs:
     if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
         raise ValueError("probabilities must lie in [0, 1] (and not be NaN)")
     offset = check_scalar(offset, "offset", numbers.Integral, min_val=0)
-    return _core.sampling.poisson_sample(np.ascontiguousarray(p), _stream_key(random_state), int(offset))
+    return _core.sampling.poisson_sample(np.ascontiguousarray(p), stream_key(random_state), int(offset))
 
 
 @uses_n_jobs
@@ -162,4 +159,4 @@ def sampling_uniforms(n: int, random_state=None, offset: int = 0, *, n_jobs: int
     """
     n = check_scalar(n, "n", numbers.Integral, min_val=0)
     offset = check_scalar(offset, "offset", numbers.Integral, min_val=0)
-    return _core.sampling.stream_uniforms(_stream_key(random_state), offset, n)
+    return _core.random.uniforms(stream_key(random_state), offset, n)

@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 
+from . import _core
 from ._validation import (
     check_bool,
     check_choice,
@@ -31,9 +32,9 @@ from .sampling import inclusion_probabilities, poisson_sample
 
 __all__ = ["InfluenceSampler", "SCORE_KINDS", "subsampling_scores"]
 
-MODELS = ("ols", "logistic", "poisson", "quantile")
-TARGETS = ("coef", "prediction")
-APPROXES = ("exact", "diag", "lowrank", "sketch")
+MODELS = tuple(_core.glm.Model.__members__)
+TARGETS = tuple(_core.glm.Target.__members__)
+APPROXES = tuple(_core.glm.Approx.__members__)
 SCORE_KINDS = (
     "influence",
     "uniform",

@@ -10,7 +10,8 @@ import numpy as np
 
 from . import _core
 from ._threads import uses_n_jobs
-from ._validation import as_float_array, check_bool, check_design, check_random_state, check_scalar, is_power_of_two
+from ._validation import as_float_array, check_bool, check_design, check_scalar, is_power_of_two
+from .random import stream_key
 
 __all__ = ["fwht", "fwht_inplace", "srht"]
 
@@ -163,10 +164,6 @@ def srht(X, sketch_size: int, random_state=None, *, n_jobs: int | None = None) -
     """
     X = check_design(X)
     n, _ = X.shape
-    log2N = max(0, (n - 1).bit_length())
-    N = 1 << log2N
+    N = 1 << max(0, (n - 1).bit_length())
     sketch_size = check_scalar(sketch_size, "sketch_size", numbers.Integral, min_val=1, max_val=N)
-    rng = check_random_state(random_state)
-    signs = rng.choice(np.array([-1.0, 1.0]), size=n)
-    rows = np.sort(rng.choice(N, size=sketch_size, replace=False)).astype(np.int64)
-    return _core.sketch.srht(X, signs, rows, log2N)
+    return _core.sketch.srht(X, stream_key(random_state), sketch_size)

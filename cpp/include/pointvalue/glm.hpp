@@ -16,12 +16,23 @@
 
 #include "pointvalue/matrix_view.hpp"
 
-namespace pointvalue {
+namespace pointvalue::glm {
 
-enum class GlmModel : int { OLS = 0, Logistic = 1, Poisson = 2, Quantile = 3 };
+enum class Model : int { OLS = 0, Logistic = 1, Poisson = 2, Quantile = 3 };
 
-struct GlmOptions {
-  GlmModel model = GlmModel::OLS;
+// Outcome of a fit or an influence computation (one vocabulary for the family).
+enum class Status : int {
+  Ok = 0,
+  MaxIter = 1,     // not converged within max_iter
+  Singular = 2,    // singular Hessian / Σ (collinear columns) with l2 = 0
+  Separable = 3,   // logistic: a hyperplane separates the classes, the MLE does not exist
+  Diverged = 4,    // non-finite objective / no decrease possible far from optimality
+  NonFinite = 5,   // influence: NaN/inf in X or an overflowing IRLS weight
+  Unsupported = 6, // influence: float32 X with a sketched approximation (the SRHT is float64-only)
+};
+
+struct Options {
+  Model model = Model::OLS;
   double l2 = 0.0;
   double tau = 0.5;
   bool fit_intercept = true;
@@ -29,15 +40,7 @@ struct GlmOptions {
   int max_iter = 100;
 };
 
-enum class GlmStatus : int {
-  Ok = 0,
-  MaxIter = 1,     // not converged within max_iter
-  Singular = 2,    // singular Hessian (collinear columns) with l2 = 0 (logistic / Poisson)
-  Separable = 3,   // logistic: a hyperplane separates the classes, the MLE does not exist
-  Diverged = 4,    // non-finite objective / no decrease possible far from optimality
-};
-
-struct GlmResult {
+struct Result {
   Eigen::VectorXd coef;
   double intercept = 0.0;
   int n_iter = 0;
@@ -47,52 +50,48 @@ struct GlmResult {
   double max_abs_eta = 0.0;
   idx rank = 0;            // numerical rank used (OLS; d otherwise)
   bool lstsq_fallback = false;  // OLS answered by a complete orthogonal decomposition
-  GlmStatus status = GlmStatus::Ok;
+  Status status = Status::Ok;
 };
 
 // Fits the model. y has X.rows entries; w (case weights, ≥ 0) may be null for all ones.
-GlmResult fit_glm(const MatrixView<double>& X, const double* y, const double* w,
-                  const GlmOptions& opt);
+Result fit_glm(const MatrixView<double>& X, const double* y, const double* w, const Options& opt);
 // float32 X: blocks are converted to float64 in cache (all arithmetic float64), X is not copied
 // (the OLS least-squares fallback copies a float64 version, as for float64 input).
-GlmResult fit_glm(const MatrixView<float>& X, const double* y, const double* w,
-                  const GlmOptions& opt);
+Result fit_glm(const MatrixView<float>& X, const double* y, const double* w, const Options& opt);
 
 // Objective value Σ w_i loss_i + (l2/2)‖θ‖² at (θ, b).
 double glm_objective(const MatrixView<double>& X, const double* y, const double* w,
-                     const double* coef, double intercept, const GlmOptions& opt);
+                     const double* coef, double intercept, const Options& opt);
 
-enum class InfluenceTarget : int { Coef = 0, Prediction = 1 };
-enum class InfluenceApprox : int { Exact = 0, Diag = 1, LowRank = 2, Sketch = 3 };
+enum class Target : int { Coef = 0, Prediction = 1 };
+enum class Approx : int { Exact = 0, Diag = 1, LowRank = 2, Sketch = 3 };
 
 struct InfluenceOptions {
-  GlmModel model = GlmModel::OLS;
-  InfluenceTarget target = InfluenceTarget::Coef;
-  InfluenceApprox approx = InfluenceApprox::Exact;
+  Model model = Model::OLS;
+  Target target = Target::Coef;
+  Approx approx = Approx::Exact;
   double tau = 0.5;
   double l2 = 0.0;
-  bool has_intercept = false;
+  bool fit_intercept = false;  // the model has an (unpenalized) intercept, `intercept`
   double intercept = 0.0;
-  idx rank = 0;  // LowRank: number of corrected directions
-  // LowRank / Sketch: SRHT randomness drawn by the caller (see sketch.hpp, srht()).
-  const double* signs = nullptr;          // n random ±1
-  const std::int64_t* rows = nullptr;     // sketch_rows sampled rows of the padded transform
-  idx sketch_rows = 0;
-  int log2N = 0;
+  idx rank = 20;         // LowRank: number of corrected directions
+  idx sketch_size = 0;   // LowRank / Sketch: SRHT rows (≤ the padded length 2^⌈log2 n⌉)
+  std::uint64_t key = 0; // LowRank / Sketch: random key of the SRHT (see random.hpp)
 };
 
-struct InfluenceInfo {
-  int status = 0;  // 0 ok, 2 singular Σ, 3 non-finite Σ (NaN/inf/overflow), 4 unsupported dtype
-  idx rank = 0;    // directions kept (LowRank) or d
-  double cond = 0; // condition number of the equilibrated Σ used
+struct InfluenceResult {
+  Status status = Status::Ok;  // Ok, Singular, NonFinite or Unsupported
+  idx rank = 0;                // directions kept (LowRank) or d
+  double cond = 0;             // condition number of the equilibrated Σ used
 };
 
 // out[i] = ‖ψ_i‖ (see python/pointvalue/influence.py for the definitions and scale convention).
-InfluenceInfo influence_norms(const MatrixView<double>& X, const double* y, const double* coef,
-                              const double* w, const InfluenceOptions& opt, double* out);
-// float32 X (exact and diag only: status 4 otherwise): blocks are converted to float64 in cache,
-// all arithmetic is float64, X is never copied.
-InfluenceInfo influence_norms(const MatrixView<float>& X, const double* y, const double* coef,
-                              const double* w, const InfluenceOptions& opt, double* out);
+// Throws std::invalid_argument for a sketch_size outside [1, 2^⌈log2 n⌉] or rank < 1.
+InfluenceResult influence_scores(const MatrixView<double>& X, const double* y, const double* coef,
+                                 const double* w, const InfluenceOptions& opt, double* out);
+// float32 X (exact and diag only: Status::Unsupported otherwise): blocks are converted to float64
+// in cache, all arithmetic is float64, X is never copied.
+InfluenceResult influence_scores(const MatrixView<float>& X, const double* y, const double* coef,
+                                 const double* w, const InfluenceOptions& opt, double* out);
 
-}  // namespace pointvalue
+}  // namespace pointvalue::glm

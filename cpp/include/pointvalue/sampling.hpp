@@ -1,9 +1,9 @@
 // Sampling kernels: regularized probability-proportional-to-size (PPS) inclusion probabilities and
 // Poisson (independent Bernoulli) sampling with a counter-based random stream.
 //
-// Determinism: the uniform for row i is a pure function of (key, offset + i) (SplitMix64 at that
-// position of the stream), so a draw does not depend on the thread count or on how rows are split
-// into chunks (a chunk that starts at global row `offset` sees the same uniforms).
+// Determinism: the uniform for row i is random::uniform(key, offset + i) (random.hpp), so a draw
+// does not depend on the thread count or on how rows are split into chunks (a chunk that starts
+// at global row `offset` sees the same uniforms).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -12,11 +12,11 @@
 
 namespace pointvalue {
 
-struct InclusionInfo {
-  double lambda;  // the scale: π_i = clamp(λ s_i, min_prob, 1); +inf when every positive score is 1
-  idx n_floor;    // rows at the floor min_prob (including zero scores when min_prob > 0)
-  idx n_one;      // rows with π_i = 1
-  double zero_prob;  // probability given to zero-score rows (min_prob, or the share of the rest)
+struct InclusionResult {
+  double lambda = 0;     // the scale: π_i = clamp(λ s_i, min_prob, 1); +inf when every positive score is 1
+  idx n_floor = 0;       // rows at the floor min_prob (including zero scores when min_prob > 0)
+  idx n_one = 0;         // rows with π_i = 1
+  double zero_prob = 0;  // probability given to zero-score rows (min_prob, or the share of the rest)
 };
 
 // π_i = max{min_prob, min{1, λ s_i}} with Σ π_i = size. λ is found exactly by selection, not by an
@@ -28,16 +28,10 @@ struct InclusionInfo {
 // (the limit of adding a vanishing constant to every score).
 // Preconditions (throw std::invalid_argument otherwise): n ≥ 1, scores finite and ≥ 0,
 // 0 < size, 0 ≤ min_prob ≤ 1, min_prob·n ≤ size. size ≥ n gives all ones.
-InclusionInfo inclusion_probabilities(const double* scores, idx n, double size, double min_prob,
-                                      double* out);
+InclusionResult inclusion_probabilities(const double* scores, idx n, double size, double min_prob,
+                                        double* out);
 
-// The uniform in [0, 1) of global row `row` of the stream `key` (53 random bits).
-double stream_uniform(std::uint64_t key, std::uint64_t row);
-
-// out[i] = stream_uniform(key, offset + i) for i < n.
-void stream_uniforms(std::uint64_t key, std::uint64_t offset, idx n, double* out);
-
-// Indices i (ascending) with stream_uniform(key, offset + i) < prob[i]. prob entries outside
+// Indices i (ascending) with random::uniform(key, offset + i) < prob[i]. prob entries outside
 // [0, 1] or NaN throw std::invalid_argument.
 std::vector<std::int64_t> poisson_sample(const double* prob, idx n, std::uint64_t key,
                                          std::uint64_t offset);

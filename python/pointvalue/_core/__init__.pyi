@@ -8,6 +8,7 @@ from . import config as config
 from . import fwht as fwht
 from . import glm as glm
 from . import powerlaw as powerlaw
+from . import random as random
 from . import refit as refit
 from . import sampling as sampling
 from . import semivalues as semivalues

@@ -1,0 +1,357 @@
+// Norms of per-row influence functions (Ting & Brochu, NeurIPS 2018): exact, diagonal, low-rank
+// and sketched forms of Σ⁻¹, then one blocked pass over the rows.
+#include "glm_detail.hpp"
+#include "pointvalue/sketch.hpp"
+
+namespace pointvalue::glm {
+namespace {
+
+using namespace detail;
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
+
+// out_i = |f_i| · sqrt(‖z_i‖² + t_i²), z_i = (x_i − m)∘a + ((x_i − m)ᵀP)Q, t_i = c0 − (x_i − m)ᵀq.
+// Empty a: no diagonal part; empty Q: z = (x − m)ᵀP; has_t false: no t.
+struct AffineNorm {
+  VectorXd m;  // empty: no centring
+  VectorXd a;
+  MatrixXd P, Q;
+  bool has_t = false;
+  VectorXd q;
+  double c0 = 0;
+};
+
+// Diagonal-only case: one sweep in storage order, no temporaries.
+template <class Map>
+void diag_norms_impl(const Map& X, const AffineNorm& A, const double* f, double* out) {
+  const idx n = X.rows(), d = X.cols(), blocks = n_blocks(n);
+  const VectorXd m = A.m.size() ? A.m : VectorXd::Zero(d);
+  const VectorXd q = A.q.size() ? A.q : VectorXd::Zero(d);
+  const double* mp = m.data();
+  const double* ap = A.a.data();
+  const double* qp = q.data();
+#if defined(PV_HAVE_OPENMP)
+#pragma omp parallel for schedule(static) if (go_parallel(X.rows(), X.cols()))
+#endif
+  for (idx k = 0; k < blocks; ++k) {
+    const idx r0 = k * kRowBlock, len = std::min(kRowBlock, n - r0);
+    double nrm[kRowBlock], tt[kRowBlock];
+    for (idx i = 0; i < len; ++i) {
+      nrm[i] = 0;
+      tt[i] = A.c0;
+    }
+    // Straight from the caller's array: the sums run in a fixed order (8 lanes by column index,
+    // then the lanes in order), so the result does not depend on the data's alignment.
+    if constexpr (bool(Map::IsRowMajor)) {
+      constexpr int L = 8;
+      for (idx i = 0; i < len; ++i) {
+        const auto* x = X.data() + (r0 + i) * d;
+        double s2l[L] = {0}, stl[L] = {0};
+        idx j = 0;
+        for (; j + L <= d; j += L) {
+          for (int l = 0; l < L; ++l) {
+            const double v = double(x[j + l]) - mp[j + l];
+            const double z = v * ap[j + l];
+            s2l[l] += z * z;
+            stl[l] += v * qp[j + l];
+          }
+        }
+        for (int l = 0; j < d; ++j, ++l) {
+          const double v = double(x[j]) - mp[j];
+          const double z = v * ap[j];
+          s2l[l] += z * z;
+          stl[l] += v * qp[j];
+        }
+        double s2 = 0, st = 0;
+        for (int l = 0; l < L; ++l) {
+          s2 += s2l[l];
+          st += stl[l];
+        }
+        nrm[i] = s2;
+        tt[i] -= st;
+      }
+    } else {
+      for (idx j = 0; j < d; ++j) {
+        const auto* x = X.data() + j * n + r0;
+        const double mj = mp[j], aj = ap[j], qj = qp[j];
+        for (idx i = 0; i < len; ++i) {
+          const double v = double(x[i]) - mj;
+          nrm[i] += (v * aj) * (v * aj);
+          tt[i] -= v * qj;
+        }
+      }
+    }
+    for (idx i = 0; i < len; ++i) {
+      const double sq = nrm[i] + (A.has_t ? tt[i] * tt[i] : 0.0);
+      out[r0 + i] = std::abs(f[r0 + i]) * std::sqrt(sq);
+    }
+  }
+}
+
+template <class Map>
+void affine_norms_impl(const Map& X, const AffineNorm& A, const double* f, double* out) {
+  if (A.P.cols() == 0 && A.a.size() == X.cols()) {
+    diag_norms_impl(X, A, f, out);
+    return;
+  }
+  const idx n = X.rows(), blocks = n_blocks(n);
+  const idx k = A.P.cols();
+  const bool tq = A.has_t && A.q.size();
+  // One product gives both the dense part and the intercept coupling: [P | −q].
+  MatrixXd Pq(X.cols(), k + (tq ? 1 : 0));
+  if (k) Pq.leftCols(k) = A.P;
+  if (tq) Pq.col(k) = -A.q;
+#if defined(PV_HAVE_OPENMP)
+#pragma omp parallel for schedule(static) if (go_parallel(X.rows(), X.cols()))
+#endif
+  for (idx b = 0; b < blocks; ++b) {
+    const idx r0 = b * kRowBlock, len = std::min(kRowBlock, n - r0);
+    thread_local MatrixXd Xc, T, Z;
+    thread_local VectorXd nrm;
+    Xc = X.middleRows(r0, len).template cast<double>();  // aligned copy (see with_shift)
+    if (A.m.size()) Xc.rowwise() -= A.m.transpose();
+    if (Pq.cols()) T.noalias() = Xc * Pq;
+    if (k && A.Q.size()) {
+      Z.noalias() = T.leftCols(k) * A.Q;
+      if (A.a.size()) Z += Xc * A.a.asDiagonal();
+      nrm = Z.rowwise().squaredNorm();
+    } else if (A.a.size()) {
+      Z = Xc * A.a.asDiagonal();
+      if (k) Z += T.leftCols(k);
+      nrm = Z.rowwise().squaredNorm();
+    } else {
+      nrm = T.leftCols(k).rowwise().squaredNorm();
+    }
+    for (idx i = 0; i < len; ++i) {
+      double sq = nrm[i];
+      if (A.has_t) {
+        const double t = A.c0 + (tq ? T(i, k) : 0.0);
+        sq += t * t;
+      }
+      out[r0 + i] = std::abs(f[r0 + i]) * std::sqrt(sq);
+    }
+  }
+}
+
+// Sketch of D^½ (X − 1 meanᵀ): SRHT of the rows, drawn from opt.key.
+MatrixXd centred_sketch(const MatrixView<double>& X, const std::vector<double>& D,
+                        const VectorXd& mean, bool center, const InfluenceOptions& opt) {
+  const idx n = X.rows, d = X.cols, r = opt.sketch_size;
+  const SrhtDraw draw = srht_draw(opt.key, n, r);
+  std::vector<double> sgn(n);
+  for (idx i = 0; i < n; ++i) sgn[i] = draw.signs[i] * std::sqrt(D[i]);
+  RowMajorMatrix SX(r, d);
+  srht(X, sgn.data(), draw.rows.data(), r, draw.log2N, SX.data());
+  MatrixXd out = SX;
+  if (center) {
+    std::vector<double> ones(n, 1.0);
+    VectorXd s1(r);
+    const MatrixView<double> one_col{ones.data(), n, 1, true};
+    srht(one_col, sgn.data(), draw.rows.data(), r, draw.log2N, s1.data());
+    out -= s1 * mean.transpose();
+  }
+  return out;
+}
+
+MatrixXd centred_sketch(const MatrixView<float>&, const std::vector<double>&, const VectorXd&, bool,
+                        const InfluenceOptions&) {
+  return MatrixXd();  // unreachable: float32 sketches are refused before (Unsupported)
+}
+
+
+// What every form of Σ⁻¹ needs: the options, the moments of the first pass, the shape.
+struct Setup {
+  const InfluenceOptions& opt;
+  const Moments& m;
+  idx d;
+  bool pred, icpt;
+  double l2;
+};
+
+// A of a dense Σ = CG + l2 I (exact, or the sketch's Gram); false when Σ is singular.
+bool dense_affine(const Setup& s, const MatrixXd& CG, AffineNorm& A, InfluenceResult& info) {
+  const bool pred = s.pred, icpt = s.icpt;
+  const double l2 = s.l2;
+  const Moments& m = s.m;
+  MatrixXd C = CG;
+  C.diagonal().array() += l2;
+  SpdFactor F;
+  F.compute(C);
+  info.cond = F.cond;
+  if (!F.ok) return false;
+  if (!pred) {
+    A.P = F.inverse();
+    if (icpt) {
+      A.q = A.P * m.mean;
+      A.c0 = 1.0 / m.s;
+    }
+  } else {
+    if (l2 == 0) {
+      A.P = F.inv_sqrt();
+    } else {
+      Eigen::SelfAdjointEigenSolver<MatrixXd> es(CG);
+      VectorXd lam = es.eigenvalues().cwiseMax(0.0);
+      A.P = es.eigenvectors() *
+            (lam.cwiseSqrt().array() / (lam.array() + l2)).matrix().asDiagonal();
+    }
+    if (icpt) A.c0 = 1.0 / std::sqrt(m.s);
+  }
+  return true;
+}
+
+// A of the Jacobi approximation (Σ and G replaced by their diagonals).
+void diag_affine(const Setup& s, AffineNorm& A) {
+  const idx d = s.d;
+  const bool pred = s.pred, icpt = s.icpt;
+  const double l2 = s.l2;
+  const Moments& m = s.m;
+  const VectorXd g = m.C.col(0);
+  const VectorXd cd = g.array() + l2;
+  VectorXd a(d);
+  for (idx j = 0; j < d; ++j) {
+    if (!(cd[j] > 0)) {
+      a[j] = 0;  // a column without spread carries no influence in this approximation
+    } else {
+      a[j] = pred ? std::sqrt(std::max(g[j], 0.0)) / cd[j] : 1.0 / cd[j];
+    }
+  }
+  A.a = a;
+  if (icpt) {
+    if (!pred) {
+      A.q = a.cwiseProduct(m.mean);
+      A.c0 = 1.0 / m.s;
+    } else {
+      A.c0 = 1.0 / std::sqrt(m.s);
+    }
+  }
+}
+
+// A of S^½(I − V D Vᵀ)S^½ from the sketch SX: the corrected directions V (d × rank).
+void lowrank_affine(const Setup& s, const MatrixXd& SX, AffineNorm& A, InfluenceResult& info) {
+  const idx d = s.d;
+  const bool pred = s.pred, icpt = s.icpt;
+  const double l2 = s.l2;
+  const Moments& m = s.m;
+  const InfluenceOptions& opt = s.opt;
+  const VectorXd S = m.C.col(0).array() + l2;
+  VectorXd isq(d);
+  for (idx j = 0; j < d; ++j) isq[j] = S[j] > 0 ? 1.0 / std::sqrt(S[j]) : 0.0;
+  MatrixXd Ch = SX.transpose() * SX;
+  Ch.diagonal().array() += l2;
+  Ch = isq.asDiagonal() * Ch * isq.asDiagonal();
+  Eigen::SelfAdjointEigenSolver<MatrixXd> es(Ch);
+  const VectorXd& lam = es.eigenvalues();
+  const double lmax = lam.size() ? lam.maxCoeff() : 0.0;
+  // Directions where 1/λ − 1 is largest in size (null directions are left out).
+  std::vector<idx> idxs;
+  for (idx j = 0; j < d; ++j)
+    if (lam[j] > lmax * 1e-12) idxs.push_back(j);
+  std::sort(idxs.begin(), idxs.end(), [&](idx a1, idx b1) {
+    return std::abs(1.0 / lam[a1] - 1.0) > std::abs(1.0 / lam[b1] - 1.0);
+  });
+  const idx k = std::min<idx>(opt.rank, idx(idxs.size()));
+  info.rank = k;
+  MatrixXd V(d, k);
+  VectorXd E(k);
+  for (idx j = 0; j < k; ++j) {
+    V.col(j) = es.eigenvectors().col(idxs[j]);
+    E[j] = 1.0 / lam[idxs[j]] - 1.0;
+  }
+  // C⁻¹ ≈ S^-½ (I + V E Vᵀ) S^-½.
+  const MatrixXd SV = isq.asDiagonal() * V;
+  if (!pred) {
+    A.a = isq.cwiseAbs2();
+    A.P = SV;
+    A.Q = E.asDiagonal() * SV.transpose();
+    if (icpt) {
+      A.q = A.a.cwiseProduct(m.mean) + SV * (E.asDiagonal() * (SV.transpose() * m.mean));
+      A.c0 = 1.0 / m.s;
+    }
+  } else if (l2 == 0) {
+    A.a = isq;
+    A.P = SV;
+    A.Q = ((E.array() + 1.0).sqrt() - 1.0).matrix().asDiagonal() * V.transpose();
+    if (icpt) A.c0 = 1.0 / std::sqrt(m.s);
+  } else {
+    const MatrixXd Cinv =
+        MatrixXd(isq.cwiseAbs2().asDiagonal()) + SV * E.asDiagonal() * SV.transpose();
+    const MatrixXd M = Cinv - l2 * Cinv * Cinv;
+    Eigen::SelfAdjointEigenSolver<MatrixXd> em(0.5 * (M + M.transpose()));
+    A.P = em.eigenvectors() * em.eigenvalues().cwiseMax(0.0).cwiseSqrt().asDiagonal();
+    if (icpt) A.c0 = 1.0 / std::sqrt(m.s);
+  }
+}
+
+template <class T>
+InfluenceResult influence_scores_t(const MatrixView<T>& X, const double* y, const double* coef,
+                                const double* w, const InfluenceOptions& opt, double* out) {
+  const idx n = X.rows, d = X.cols;
+  const bool icpt = opt.fit_intercept;
+  const double l2 = opt.l2;
+  InfluenceResult info;
+  info.rank = d;
+  const VectorXd theta = Eigen::Map<const VectorXd>(coef, d);
+  // Pass 1 (fused): linear predictor, residual factor f_i, Σ-weights D_i and the moments of Σ
+  // (C = C_G + l2 I with C_G the centred Gram with weights D when there is an intercept, the
+  // plain weighted Gram otherwise; only its diagonal unless approx is exact).
+  std::vector<double> f(n), D(n);
+  const bool quantile = opt.model == Model::Quantile;
+  const double qscale = quantile ? 1.0 / (opt.tau * (1.0 - opt.tau)) : 1.0;
+  const VectorXd abs_theta = theta.cwiseAbs();
+  const bool pred = opt.target == Target::Prediction;
+  AffineNorm A;
+  Moments m = glm_pass(X, y, w, theta, icpt ? opt.intercept : 0.0, nullptr, opt.model, opt.tau,
+                       qscale, icpt,
+                       opt.approx == Approx::Exact ? GramKind::Full : GramKind::Diag,
+                       false, f.data(), D.data(), quantile ? &abs_theta : nullptr);
+  if (!m.C.allFinite() || !std::isfinite(m.s) || !m.mean.allFinite()) {
+    info.status = Status::NonFinite;  // NaN/inf in X or an overflowing IRLS weight
+    return info;
+  }
+  if (icpt) {
+    if (!(m.s > 0)) {
+      info.status = Status::Singular;
+      return info;
+    }
+    A.m = m.mean;
+    A.has_t = true;
+  }
+  const Setup setup{opt, m, d, pred, icpt, l2};
+  switch (opt.approx) {
+    case Approx::Exact:
+      if (!dense_affine(setup, m.C, A, info)) info.status = Status::Singular;
+      break;
+    case Approx::Sketch: {
+      const MatrixXd SX = centred_sketch(X, D, m.mean, icpt, opt);
+      if (!dense_affine(setup, SX.transpose() * SX, A, info)) info.status = Status::Singular;
+      break;
+    }
+    case Approx::Diag:
+      diag_affine(setup, A);
+      break;
+    case Approx::LowRank:
+      lowrank_affine(setup, centred_sketch(X, D, m.mean, icpt, opt), A, info);
+      break;
+  }
+  if (info.status != Status::Ok) return info;
+  visit_matrix(X, [&](const auto& map) { affine_norms_impl(map, A, f.data(), out); });
+  return info;
+}
+}  // namespace
+
+InfluenceResult influence_scores(const MatrixView<double>& X, const double* y, const double* coef,
+                              const double* w, const InfluenceOptions& opt, double* out) {
+  return influence_scores_t(X, y, coef, w, opt, out);
+}
+
+InfluenceResult influence_scores(const MatrixView<float>& X, const double* y, const double* coef,
+                              const double* w, const InfluenceOptions& opt, double* out) {
+  if (opt.approx == Approx::LowRank || opt.approx == Approx::Sketch) {
+    InfluenceResult info;
+    info.status = Status::Unsupported;  // the SRHT kernel is float64-only
+    return info;
+  }
+  return influence_scores_t(X, y, coef, w, opt, out);
+}
+
+}  // namespace pointvalue::glm
