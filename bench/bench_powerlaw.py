@@ -96,8 +96,7 @@ def test_mle_million_points(benchmark, big):
     RESULTS["mle status ok share"] = float(np.mean(laws.status == 0))
     offsets = np.arange(0, N * M + 1, M, dtype=np.int64)
     logk = np.log(contrib.k, dtype=np.float64)
-    tk, _ = _time(lambda: _core.fit_powerlaw(offsets, logk, contrib.delta, np.zeros((0, 2)), 0.0, E2,
-                                             0.0, E2, 16, 16, 2, 32, 100, 1e-10))
+    tk, _ = _time(lambda: _core.powerlaw.fit(offsets, logk, contrib.delta, _core.powerlaw.Options()))
     RESULTS["mle kernel only [s]"] = tk
     err = np.abs(laws.alpha - truth["alpha"])
     RESULTS["mle |alpha err| median (1M)"] = float(np.median(err))

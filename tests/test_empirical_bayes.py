@@ -159,7 +159,7 @@ def test_status_codes_and_nan_policy():
     point = np.repeat([0, 1, 2], [3, 4, 3])
     delta = np.concatenate([[1.0, 2.0, 3.0], np.zeros(4), [1.0, np.nan, 2.0]])
     laws = pv.fit_scaling_laws(pv.Contributions(point, k, delta))
-    assert list(laws.status_name) == ["too_few_k", "all_zero", "nonfinite"]
+    assert list(laws.status_name) == ["too_few_k", "all_zero", "non_finite"]
     assert np.isnan(laws.alpha[0]) and laws.c[1] == 0 and np.isnan(laws.c[2])
     assert not laws.reliable().any()
 

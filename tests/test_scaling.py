@@ -177,7 +177,7 @@ def test_bad_points_get_status_flags_not_crashes(rng):
     for method in ("mle", "log"):
         laws = pv.fit_scaling_laws(contrib, method=method)
         st = dict(zip(laws.point.tolist(), laws.status_name.tolist()))
-        assert [st[i] for i in (10, 11, 12, 13)] == ["too_few_k", "all_zero", "nonfinite", "too_few_k"]
+        assert [st[i] for i in (10, 11, 12, 13)] == ["too_few_k", "all_zero", "non_finite", "too_few_k"]
         assert all(st[i] == "ok" for i in range(3))
         bad = np.isin(laws.point, [10, 12, 13])
         assert np.all(np.isnan(laws.alpha[bad])) and np.all(np.isnan(laws.c[bad]))
@@ -185,7 +185,7 @@ def test_bad_points_get_status_flags_not_crashes(rng):
         assert np.all(laws.predict(500.0)[laws.point == 11] == 0.0)
         alone = pv.fit_scaling_laws(good, method=method)
         np.testing.assert_array_equal(alone.alpha, laws.alpha[:3])
-    assert set(STATUS.values()) >= {"ok", "too_few_k", "all_zero", "nonfinite", "not_converged"}
+    assert set(STATUS.values()) >= {"ok", "too_few_k", "all_zero", "non_finite", "not_converged"}
 
 
 def test_bounds_are_respected_and_validated(mixed_set):

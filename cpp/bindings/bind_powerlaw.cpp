@@ -24,74 +24,91 @@ idx check_groups(const i64& offsets, const f64& logk, const f64& delta) {
   return np;
 }
 
-py::dict fit_powerlaw_py(i64 offsets, f64 logk, f64 delta, f64 starts, double alpha_lo,
-                         double alpha_hi, double beta_lo, double beta_hi, int grid_alpha,
-                         int grid_beta, int n_candidates, int scan_grid, int max_iter,
-                         double gtol) {
+// What powerlaw.fit returns: one array per field of PowerLawResult (read-only attributes).
+struct FitArrays {
+  py::array_t<double> c, alpha, sigma, beta, nll, alpha_se, beta_se;
+  py::array_t<std::int64_t> n_iter;
+  py::array_t<std::int8_t> status;
+};
+
+FitArrays fit_py(i64 offsets, f64 logk, f64 delta, const PowerLawOptions& options,
+                 std::optional<f64> starts) {
   const idx np = check_groups(offsets, logk, delta);
-  if (starts.ndim() != 2 || starts.shape(1) != 2)
+  if (starts && (starts->ndim() != 2 || starts->shape(1) != 2))
     throw py::value_error("starts must be an (n_starts, 2) array");
-  if (n_candidates < 0 || n_candidates > 8)
-    throw py::value_error("n_candidates must be in [0, 8]");
-  if (n_candidates > 0 && (grid_alpha < 2 || grid_beta < 2))
-    throw py::value_error("grid_alpha and grid_beta must be at least 2");
-  if (n_candidates == 0 && starts.shape(0) == 0)
-    throw py::value_error("give starts or n_candidates > 0");
-  if (!(alpha_lo <= alpha_hi) || !(beta_lo <= beta_hi))
-    throw py::value_error("bounds must satisfy lo <= hi");
-  if (max_iter < 1) throw py::value_error("max_iter must be at least 1");
-  PowerLawOptions opt;
-  opt.alpha_lo = alpha_lo;
-  opt.alpha_hi = alpha_hi;
-  opt.beta_lo = beta_lo;
-  opt.beta_hi = beta_hi;
-  opt.grid_alpha = grid_alpha;
-  opt.grid_beta = grid_beta;
-  opt.n_candidates = n_candidates;
-  opt.scan_grid = scan_grid;
-  opt.max_iter = max_iter;
-  opt.gtol = gtol;
-  py::array_t<double> c(np), alpha(np), sigma(np), beta(np), nll(np), alpha_se(np), beta_se(np);
-  py::array_t<std::int64_t> n_iter(np);
-  py::array_t<std::int8_t> status(np);
-  PowerLawResult res{c.mutable_data(),     alpha.mutable_data(), sigma.mutable_data(),
-                     beta.mutable_data(),  nll.mutable_data(),   alpha_se.mutable_data(),
-                     beta_se.mutable_data(), n_iter.mutable_data(), status.mutable_data()};
-  const auto* o = offsets.data();
-  const double* lk = logk.data();
-  const double* dl = delta.data();
-  const double* st = starts.data();
-  const idx ns = starts.shape(0);
+  FitArrays r;
+  for (auto* a : {&r.c, &r.alpha, &r.sigma, &r.beta, &r.nll, &r.alpha_se, &r.beta_se})
+    *a = py::array_t<double>(np);
+  r.n_iter = py::array_t<std::int64_t>(np);
+  r.status = py::array_t<std::int8_t>(np);
+  PowerLawResult out{r.c.mutable_data(),     r.alpha.mutable_data(),   r.sigma.mutable_data(),
+                     r.beta.mutable_data(),  r.nll.mutable_data(),     r.alpha_se.mutable_data(),
+                     r.beta_se.mutable_data(), r.n_iter.mutable_data(), r.status.mutable_data()};
+  const double* st = starts ? starts->data() : nullptr;
+  const idx ns = starts ? starts->shape(0) : 0;
   {
     py::gil_scoped_release release;
-    fit_powerlaw_batch(o, np, lk, dl, st, ns, opt, res);
+    fit_powerlaw_batch(offsets.data(), np, logk.data(), delta.data(), st, ns, options, out);
   }
-  py::dict d;
-  d["c"] = c;
-  d["alpha"] = alpha;
-  d["sigma"] = sigma;
-  d["beta"] = beta;
-  d["nll"] = nll;
-  d["alpha_se"] = alpha_se;
-  d["beta_se"] = beta_se;
-  d["n_iter"] = n_iter;
-  d["status"] = status;
-  return d;
+  return r;
 }
 
-py::tuple profile_powerlaw_py(i64 offsets, f64 logk, f64 delta, f64 alpha, f64 beta) {
+struct ProfileArrays {
+  py::array_t<double> c, sigma, nll;
+};
+
+ProfileArrays profile_py(i64 offsets, f64 logk, f64 delta, f64 alpha, f64 beta) {
   const idx np = check_groups(offsets, logk, delta);
   if (alpha.ndim() != 1 || beta.ndim() != 1 || alpha.shape(0) != np || beta.shape(0) != np)
     throw py::value_error("alpha and beta must have one entry per point");
-  py::array_t<double> c(np), sigma(np), nll(np);
-  double *cp = c.mutable_data(), *sp = sigma.mutable_data(), *np_ = nll.mutable_data();
-  const auto* o = offsets.data();
-  const double *lk = logk.data(), *dl = delta.data(), *a = alpha.data(), *b = beta.data();
+  ProfileArrays r{py::array_t<double>(np), py::array_t<double>(np), py::array_t<double>(np)};
+  double *cp = r.c.mutable_data(), *sp = r.sigma.mutable_data(), *lp = r.nll.mutable_data();
   {
     py::gil_scoped_release release;
-    profile_powerlaw_batch(o, np, lk, dl, a, b, cp, sp, np_);
+    profile_powerlaw_batch(offsets.data(), np, logk.data(), delta.data(), alpha.data(),
+                           beta.data(), cp, sp, lp);
   }
-  return py::make_tuple(c, sigma, nll);
+  return r;
+}
+
+void bind_fit(py::module_ m) {
+  py::enum_<PowerLawStatus>(m, "Status", "Why a point has (or lacks) an estimate.")
+      .value("ok", kPowerLawOk)
+      .value("too_few_k", kPowerLawTooFewK)
+      .value("all_zero", kPowerLawAllZero)
+      .value("non_finite", kPowerLawNonFinite)
+      .value("not_converged", kPowerLawNotConverged);
+  py::class_<PowerLawOptions>(m, "Options", "Box, screening grid and stopping rule of the MLE.")
+      .def(py::init<>())
+      .def_readwrite("alpha_lo", &PowerLawOptions::alpha_lo)
+      .def_readwrite("alpha_hi", &PowerLawOptions::alpha_hi)
+      .def_readwrite("beta_lo", &PowerLawOptions::beta_lo)
+      .def_readwrite("beta_hi", &PowerLawOptions::beta_hi)
+      .def_readwrite("grid_alpha", &PowerLawOptions::grid_alpha)
+      .def_readwrite("grid_beta", &PowerLawOptions::grid_beta)
+      .def_readwrite("n_candidates", &PowerLawOptions::n_candidates)
+      .def_readwrite("scan_grid", &PowerLawOptions::scan_grid)
+      .def_readwrite("max_iter", &PowerLawOptions::max_iter)
+      .def_readwrite("gtol", &PowerLawOptions::gtol);
+  py::class_<FitArrays>(m, "FitResult", "Per-point MLE (read-only arrays).")
+      .def_readonly("c", &FitArrays::c)
+      .def_readonly("alpha", &FitArrays::alpha)
+      .def_readonly("sigma", &FitArrays::sigma)
+      .def_readonly("beta", &FitArrays::beta)
+      .def_readonly("nll", &FitArrays::nll)
+      .def_readonly("alpha_se", &FitArrays::alpha_se)
+      .def_readonly("beta_se", &FitArrays::beta_se)
+      .def_readonly("n_iter", &FitArrays::n_iter)
+      .def_readonly("status", &FitArrays::status);
+  py::class_<ProfileArrays>(m, "ProfileResult", "Closed-form c, σ and the profile NLL at (α, β).")
+      .def_readonly("c", &ProfileArrays::c)
+      .def_readonly("sigma", &ProfileArrays::sigma)
+      .def_readonly("nll", &ProfileArrays::nll);
+  m.def("fit", &fit_py, py::arg("offsets"), py::arg("logk"), py::arg("delta"), py::arg("options"),
+        py::arg("starts") = py::none(),
+        "Batched profile-likelihood fits of Δ ~ Normal(c k^-α, σ² k^-β), grouped by offsets.");
+  m.def("profile", &profile_py, py::arg("offsets"), py::arg("logk"), py::arg("delta"),
+        py::arg("alpha"), py::arg("beta"), "Profile NLL, c and σ of each point at given (α, β).");
 }
 
 // What powerlaw.posterior returns: one array per field of PowerLawPosterior (read-only).
@@ -167,15 +184,9 @@ void bind_posterior(py::module_ m) {
 }  // namespace
 
 void bind_powerlaw(py::module_& m) {
-  bind_posterior(m.def_submodule("powerlaw", "Scaling-law kernels (typed interface)."));
-  m.def("fit_powerlaw", &fit_powerlaw_py, py::arg("offsets"), py::arg("logk"), py::arg("delta"),
-        py::arg("starts"), py::arg("alpha_lo"), py::arg("alpha_hi"), py::arg("beta_lo"),
-        py::arg("beta_hi"), py::arg("grid_alpha"), py::arg("grid_beta"), py::arg("n_candidates"),
-        py::arg("scan_grid"), py::arg("max_iter"), py::arg("gtol"),
-        "Batched profile-likelihood fits of Δ ~ Normal(c k^-α, σ² k^-β), grouped by offsets.");
-  m.def("profile_powerlaw", &profile_powerlaw_py, py::arg("offsets"), py::arg("logk"),
-        py::arg("delta"), py::arg("alpha"), py::arg("beta"),
-        "Profile NLL, c and σ of each point at given (α, β): (c, sigma, nll).");
+  py::module_ sub = m.def_submodule("powerlaw", "Scaling-law kernels: MLE and grid posterior.");
+  bind_fit(sub);
+  bind_posterior(sub);
 }
 
 }  // namespace pointvalue::bindings

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 #include <vector>
 
 namespace pointvalue {
@@ -431,9 +432,23 @@ void finish(const PointProblem& prob, double alpha, double beta, const Eval& ev,
 
 }  // namespace
 
+void check_options(const PowerLawOptions& opt, idx n_starts) {
+  if (opt.n_candidates < 0 || opt.n_candidates > kMaxCandidates)
+    throw std::invalid_argument("options.n_candidates must be in [0, 8]");
+  if (opt.n_candidates > 0 && (opt.grid_alpha < 2 || opt.grid_beta < 2))
+    throw std::invalid_argument("options.grid_alpha and options.grid_beta must be at least 2");
+  if (opt.n_candidates == 0 && n_starts == 0)
+    throw std::invalid_argument("give starts or options.n_candidates > 0");
+  if (!(opt.alpha_lo <= opt.alpha_hi) || !(opt.beta_lo <= opt.beta_hi))
+    throw std::invalid_argument("options: bounds must satisfy lo <= hi");
+  if (opt.max_iter < 1) throw std::invalid_argument("options.max_iter must be at least 1");
+  if (opt.scan_grid < 0) throw std::invalid_argument("options.scan_grid must be >= 0");
+}
+
 void fit_powerlaw_batch(const std::int64_t* offsets, idx n_points, const double* logk,
                         const double* delta, const double* starts, idx n_starts,
                         const PowerLawOptions& opt, const PowerLawResult& out) {
+  check_options(opt, n_starts);
 #pragma omp parallel
   {
     PointProblem prob;

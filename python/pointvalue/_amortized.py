@@ -177,13 +177,14 @@ def _fit_amortized(contrib, point, k, delta, pts, counts, r2, *, X, y, bounds, r
     np.cumsum(counts, out=offsets[1:])
 
     # Pooled fit of all usable samples: the output layer starts there.
-    pooled = _core.fit_powerlaw(np.array([0, int(sel.sum())], dtype=np.int64), v_all[sel].copy(),
-                                dsc_all[sel].copy(), np.zeros((0, 2)), lo_a, hi_a, lo_b, hi_b,
-                                16, 16, 2, 32, 100, 1e-10)
-    a0 = float(pooled["alpha"][0]) if np.isfinite(pooled["alpha"][0]) else 0.5 * (lo_a + hi_a)
-    b0 = float(pooled["beta"][0]) if np.isfinite(pooled["beta"][0]) else 0.5 * (lo_b + hi_b)
-    c0 = float(pooled["c"][0]) if np.isfinite(pooled["c"][0]) and pooled["c"][0] != 0 else 1e-3
-    sg0 = float(pooled["sigma"][0]) if np.isfinite(pooled["sigma"][0]) and pooled["sigma"][0] > 0 else 1.0
+    opt = _core.powerlaw.Options()
+    opt.alpha_lo, opt.alpha_hi, opt.beta_lo, opt.beta_hi = lo_a, hi_a, lo_b, hi_b
+    pooled = _core.powerlaw.fit(np.array([0, int(sel.sum())], dtype=np.int64), v_all[sel].copy(),
+                                dsc_all[sel].copy(), opt)
+    a0 = float(pooled.alpha[0]) if np.isfinite(pooled.alpha[0]) else 0.5 * (lo_a + hi_a)
+    b0 = float(pooled.beta[0]) if np.isfinite(pooled.beta[0]) else 0.5 * (lo_b + hi_b)
+    c0 = float(pooled.c[0]) if np.isfinite(pooled.c[0]) and pooled.c[0] != 0 else 1e-3
+    sg0 = float(pooled.sigma[0]) if np.isfinite(pooled.sigma[0]) and pooled.sigma[0] > 0 else 1.0
     bias0 = np.array([
         np.arctanh(0.5 * np.sign(c0)), np.log(abs(c0) / 0.5),
         _logit((a0 - lo_a) / (hi_a - lo_a)) if hi_a > lo_a else 0.0,

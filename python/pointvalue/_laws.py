@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _core
 from ._scaling_data import _as_contributions, _binned, _grouped_r2_pearson, _grouped_ranks, _log_fit, empirical_means
 from ._validation import as_float_array
 
-#: Per-point status codes of :class:`ScalingLaws` and their meaning.
-STATUS = {
-    0: "ok",
-    1: "too_few_k",  # fewer than two distinct k (log: fewer than two k with a nonzero mean)
-    2: "all_zero",  # every Δ is exactly zero: c = σ = 0, α and β undefined (NaN)
-    3: "nonfinite",  # a NaN or infinite Δ
-    4: "not_converged",  # iteration limit: the best iterate found is reported
-}
+#: Per-point status codes of :class:`ScalingLaws` and their names (the kernel's ``Status`` enum):
+#: ok; too_few_k (fewer than two distinct k; log: fewer than two k with a nonzero mean); all_zero
+#: (every Δ is zero: c = σ = 0, α and β undefined); non_finite (a NaN or infinite Δ);
+#: not_converged (iteration limit: the best iterate found is reported).
+STATUS = {int(value): name for name, value in _core.powerlaw.Status.__members__.items()}
 
 #: Default box for α and β: the closure of the reference code's parameter space
 #: (it fits log α and log β clamped to ≤ 2, so 0 < α, β ≤ e²).

@@ -211,17 +211,21 @@ def fit_scaling_laws(
         ga, gb = (as_int(g, "grid", minimum=2) for g in grid)
         n_candidates = as_int(n_candidates, "n_candidates", minimum=0, maximum=8)
         scan_grid = as_int(scan_grid, "scan_grid", minimum=0)
-        res = _core.fit_powerlaw(
+        opt = _core.powerlaw.Options()
+        opt.alpha_lo, opt.alpha_hi, opt.beta_lo, opt.beta_hi = a_lo, a_hi, b_lo, b_hi
+        opt.grid_alpha, opt.grid_beta, opt.n_candidates = ga, gb, n_candidates
+        opt.scan_grid, opt.max_iter, opt.gtol = scan_grid, max_iter, 1e-10
+        res = _core.powerlaw.fit(
             offsets,
             np.log(k if order is None else k[order], dtype=np.float64),
             delta if order is None else delta[order],
-            np.array([[1.0, 2.0]]) if n_candidates == 0 else np.zeros((0, 2)),
-            a_lo, a_hi, b_lo, b_hi, ga, gb, n_candidates, scan_grid, max_iter, 1e-10,
+            opt,
+            np.array([[1.0, 2.0]]) if n_candidates == 0 else None,
         )
-        return ScalingLaws(pts, res["c"], res["alpha"], res["sigma"], res["beta"], res["nll"], None,
-                           res["status"], counts, "mle", contrib,
-                           alpha_se=res["alpha_se"], beta_se=res["beta_se"],
-                           info={"n_iter": res["n_iter"], "alpha_bounds": (a_lo, a_hi),
+        return ScalingLaws(pts, res.c, res.alpha, res.sigma, res.beta, res.nll, None,
+                           res.status, counts, "mle", contrib,
+                           alpha_se=res.alpha_se, beta_se=res.beta_se,
+                           info={"n_iter": res.n_iter, "alpha_bounds": (a_lo, a_hi),
                                  "beta_bounds": (b_lo, b_hi)})
 
     if method == "log":

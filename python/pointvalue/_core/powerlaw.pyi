@@ -1,6 +1,75 @@
 # Stubs of pointvalue._core.powerlaw (checked by tests/test_stubs.py with stubtest).
+from typing import ClassVar
+
 import numpy as np
 import numpy.typing as npt
+
+class Status:
+    ok: ClassVar[Status]
+    too_few_k: ClassVar[Status]
+    all_zero: ClassVar[Status]
+    non_finite: ClassVar[Status]
+    not_converged: ClassVar[Status]
+    __members__: ClassVar[dict[str, Status]]
+    def __init__(self, value: int) -> None: ...
+    def __int__(self) -> int: ...
+    def __index__(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+
+class Options:
+    alpha_lo: float
+    alpha_hi: float
+    beta_lo: float
+    beta_hi: float
+    grid_alpha: int
+    grid_beta: int
+    n_candidates: int
+    scan_grid: int
+    max_iter: int
+    gtol: float
+    def __init__(self) -> None: ...
+
+class FitResult:
+    @property
+    def c(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def alpha(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def sigma(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def beta(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def nll(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def alpha_se(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def beta_se(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def n_iter(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def status(self) -> npt.NDArray[np.int8]: ...
+
+class ProfileResult:
+    @property
+    def c(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def sigma(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def nll(self) -> npt.NDArray[np.float64]: ...
+
+def fit(
+    offsets: np.ndarray,
+    logk: np.ndarray,
+    delta: np.ndarray,
+    options: Options,
+    starts: np.ndarray | None = None,
+) -> FitResult: ...
+def profile(
+    offsets: np.ndarray, logk: np.ndarray, delta: np.ndarray, alpha: np.ndarray, beta: np.ndarray
+) -> ProfileResult: ...
 
 class PowerLawGrid:
     alpha_step: float
