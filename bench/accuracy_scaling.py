@@ -134,7 +134,7 @@ def estimates(contrib):
                       time.perf_counter() - t)
     for name, method in (("mle", "mle"), ("eb", "eb")):
         t = time.perf_counter()
-        laws = pv.fit_scaling_laws(contrib, method=method, sizes=(100, 999))
+        laws = pv.fit_scaling_laws(contrib, method=method, sizes=(100, 999), n_jobs=-1)
         dt = time.perf_counter() - t
         out[name] = (pv.distributional_values(laws, sizes=(100, 999)), laws.predict(SIZES[None, :].astype(float)), dt, laws)
     return out

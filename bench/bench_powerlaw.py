@@ -86,10 +86,10 @@ def _time(fn, rounds=1):
 def test_mle_million_points(benchmark, big):
     contrib, truth = big
     c0 = time.process_time()
-    t, laws = _time(lambda: pv.fit_scaling_laws(contrib, method="mle"), rounds=1)
+    t, laws = _time(lambda: pv.fit_scaling_laws(contrib, method="mle", n_jobs=-1), rounds=1)
     RESULTS["mle CPU time per point, all threads [us]"] = 1e6 * (time.process_time() - c0) / N
     benchmark.group = f"mle {N} points x {M} samples"
-    benchmark.pedantic(lambda: pv.fit_scaling_laws(contrib, method="mle"), rounds=1, iterations=1)
+    benchmark.pedantic(lambda: pv.fit_scaling_laws(contrib, method="mle", n_jobs=-1), rounds=1, iterations=1)
     t = min(t, benchmark.stats.stats.median)
     RESULTS[f"mle end to end, {N} points x {M} samples [s]"] = t
     RESULTS["mle per point [us]"] = 1e6 * t / N
@@ -109,9 +109,9 @@ def test_mle_million_points(benchmark, big):
 def test_eb_million_points(benchmark, big):
     """The default estimator (empirical Bayes) against the exact MLE, same data, same run."""
     contrib, truth = big
-    t_mle, mle = _time(lambda: pv.fit_scaling_laws(contrib, method="mle"))
+    t_mle, mle = _time(lambda: pv.fit_scaling_laws(contrib, method="mle", n_jobs=-1))
     benchmark.group = f"eb {N} points x {M} samples"
-    laws = benchmark.pedantic(lambda: pv.fit_scaling_laws(contrib), rounds=1, iterations=1)
+    laws = benchmark.pedantic(lambda: pv.fit_scaling_laws(contrib, n_jobs=-1), rounds=1, iterations=1)
     t = benchmark.stats.stats.median
     RESULTS[f"eb end to end, {N} points x {M} samples [s]"] = t
     RESULTS["eb / mle time, same run (target <= 2)"] = t / t_mle
@@ -136,7 +136,7 @@ def _profile(x, v, d):
 
 def test_scipy_lbfgsb_loop(small):
     contrib, _ = small
-    laws = pv.fit_scaling_laws(contrib, method="mle")
+    laws = pv.fit_scaling_laws(contrib, method="mle", n_jobs=-1)
     n_sub = 300
     t0 = time.perf_counter()
     nll = np.empty(n_sub)
@@ -159,7 +159,7 @@ def test_scipy_lbfgsb_loop(small):
 
 def test_numpy_grid(small):
     contrib, _ = small
-    laws = pv.fit_scaling_laws(contrib, method="mle")
+    laws = pv.fit_scaling_laws(contrib, method="mle", n_jobs=-1)
     n_sub = 500
     g = np.linspace(0, E2, 40)
     A, B = np.meshgrid(g, g, indexing="ij")
@@ -189,7 +189,7 @@ def _authors(contrib):
 
 def test_authors_estimator(small):
     contrib, _ = small
-    laws = pv.fit_scaling_laws(contrib, method="mle")
+    laws = pv.fit_scaling_laws(contrib, method="mle", n_jobs=-1)
     t, nll = _time(lambda: _authors(contrib))
     RESULTS["authors' estimator (faithful numpy port, vectorized) per point [ms]"] = 1e3 * t / SUB
     RESULTS["authors' estimator extrapolated to 1M [s]"] = t / SUB * 1e6
@@ -203,9 +203,9 @@ def test_authors_estimator(small):
 @pytest.mark.parametrize("noise", [(0.1, 0.5), (0.3, 2.0)], ids=["low-noise", "high-noise"])
 def test_accuracy_vs_log(coupled, noise):
     contrib, truth = simulate(20_000, seed=3, coupled=coupled, noise=noise)
-    tm, mle = _time(lambda: pv.fit_scaling_laws(contrib, method="mle"))
-    tl, log = _time(lambda: pv.fit_scaling_laws(contrib, method="log"))
-    te, eb = _time(lambda: pv.fit_scaling_laws(contrib))
+    tm, mle = _time(lambda: pv.fit_scaling_laws(contrib, method="mle", n_jobs=-1))
+    tl, log = _time(lambda: pv.fit_scaling_laws(contrib, method="log", n_jobs=-1))
+    te, eb = _time(lambda: pv.fit_scaling_laws(contrib, n_jobs=-1))
     tag = ("beta~2alpha" if coupled else "beta indep.") + f", sigma/|c| in {noise}"
     RESULTS[f"[{tag}] eb time 20k points [s]"] = te
     for name, laws in (("mle", mle), ("log", log), ("eb", eb)):
@@ -253,7 +253,7 @@ def test_fit_subset(benchmark, small, impl):
     n = 300
     sub = pv.Contributions(contrib.point[: n * M], contrib.k[: n * M], contrib.delta[: n * M])
     fn = {
-        "pointvalue": lambda: pv.fit_scaling_laws(sub, method="mle").alpha,
+        "pointvalue": lambda: pv.fit_scaling_laws(sub, method="mle", n_jobs=-1).alpha,
         "scipy_lbfgsb_loop": lambda: _scipy_fit(sub, n),
         "numpy_grid_40x40": lambda: _grid_fit(sub, n),
         "authors_estimator": lambda: _authors(sub),

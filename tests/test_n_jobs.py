@@ -12,11 +12,11 @@ from pointvalue import _core
 from pointvalue._validation import check_n_jobs
 from pointvalue.cli import build_parser, main
 
-# every public function that computes something (scaling-law functions: the lead's family)
+# every public function that computes something in parallel
 COMPUTE = [pv.fwht, pv.fwht_inplace, pv.srht, pv.leverage_scores, pv.fit_glm, pv.influence_scores,
            pv.inclusion_probabilities, pv.poisson_sample, pv.sampling_uniforms, pv.subsampling_scores,
            pv.marginal_contributions, pv.evaluate_contributions, pv.Contributions.extend,
-           pv.InfluenceSampler, pv.semivalues, pv.ModelUtility.evaluate]
+           pv.InfluenceSampler, pv.semivalues, pv.ModelUtility.evaluate, pv.fit_scaling_laws]
 
 
 @pytest.mark.parametrize("func", COMPUTE, ids=lambda f: f.__qualname__)

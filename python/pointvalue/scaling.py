@@ -19,6 +19,7 @@ from ._amortized import fit_amortized
 from ._laws import STATUS, ScalingLaws
 from ._scaling_data import _as_contributions, _check_sizes, _group_points, _log_fit, empirical_means
 from ._scaling_uses import distributional_values, power_sum, select_points
+from ._threads import uses_n_jobs
 from ._validation import as_int, check_choice, check_random_state
 
 __all__ = [
@@ -52,6 +53,7 @@ def _check_bounds(b, name):
     return lo, hi
 
 
+@uses_n_jobs
 def fit_scaling_laws(
     contrib,
     method: str = "eb",
@@ -59,6 +61,7 @@ def fit_scaling_laws(
     sizes=None,
     prior: str = "normal",
     max_prior_points: int = 2_000,
+    n_jobs=None,
     alpha_bounds=DEFAULT_BOUNDS,
     beta_bounds=DEFAULT_BOUNDS,
     X=None,
@@ -126,6 +129,10 @@ def fit_scaling_laws(
         normal (restricted to the lattice), or the nonparametric maximum-likelihood prior
         (any shape; better when the population is far from normal and there are many points,
         spikier with few).
+    n_jobs : int, optional
+        Threads of the ``"eb"`` and ``"mle"`` kernels (OpenMP over points; results do not depend
+        on it), scikit-learn's meaning: None → 1 unless a ``joblib.parallel_config`` says
+        otherwise, -1 → all cores.
     max_prior_points : int, default 2000
         ``"eb"``: points (a seeded random subset) the prior is learned from.
     alpha_bounds, beta_bounds : (float, float), default (0, e²)
