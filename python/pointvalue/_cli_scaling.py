@@ -57,6 +57,31 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+def load_and_split(args, *, sort_pool=False):
+    """The CSV of `args.data` as a standardized design (pool statistics), the target (binarized
+    for logistic models when asked), and a seeded validation / pool split. Returns
+    (Xs, y, names, pool, val, rng); `rng` has drawn the split and goes on for further draws."""
+    X, y, names = load_csv(args.data, args.target)
+    if not np.isfinite(X).all() or not np.isfinite(y).all():
+        raise SystemExit("error: the data contain NaN or infinite values")
+    if args.model == "logistic":
+        if args.binarize is not None:
+            thr = np.median(y) if args.binarize == "median" else float(args.binarize)
+            y = (y > thr).astype(np.int64)
+        elif len(np.unique(y)) > 50:
+            raise SystemExit("error: the target has many distinct values; use --model ols or --binarize")
+    rng = np.random.default_rng(args.seed)
+    n_val = args.val_size or min(5000, int(0.3 * len(y)))
+    perm = rng.permutation(len(y))
+    val = perm[:n_val]
+    pool = perm[n_val:] if args.pool is None else perm[n_val:n_val + args.pool]
+    if sort_pool:
+        pool = np.sort(pool)
+    mu, sd = X[pool].mean(0), X[pool].std(0)
+    sd[sd == 0] = 1.0
+    return (X - mu) / sd, y, names, pool, val, rng
+
+
 def load_csv(path, target):
     with open(path, newline="") as f:
         header = next(csv.reader(f))
@@ -80,24 +105,7 @@ def run(args) -> int:
         raise SystemExit("error: --allow-pickle and --drop-missing go with --reference-samples")
     from ._pipeline import run_pipeline
 
-    X, y, names = load_csv(args.data, args.target)
-    if not np.isfinite(X).all() or not np.isfinite(y).all():
-        raise SystemExit("error: the data contain NaN or infinite values")
-    if args.model == "logistic":
-        if args.binarize is not None:
-            thr = np.median(y) if args.binarize == "median" else float(args.binarize)
-            y = (y > thr).astype(np.int64)
-        elif len(np.unique(y)) > 50:
-            raise SystemExit("error: the target has many distinct values; use --model ols or --binarize")
-    rng = np.random.default_rng(args.seed)
-    n = len(y)
-    n_val = args.val_size or min(5000, int(0.3 * n))
-    perm = rng.permutation(n)
-    val = perm[:n_val]
-    pool = perm[n_val:] if args.pool is None else perm[n_val:n_val + args.pool]
-    mu, sd = X[pool].mean(0), X[pool].std(0)
-    sd[sd == 0] = 1.0
-    Xs = (X - mu) / sd
+    Xs, y, names, pool, val, rng = load_and_split(args)
     n_points = min(args.points, len(pool))
     points = np.sort(rng.choice(len(pool), n_points, replace=False))
     res = run_pipeline(

@@ -41,28 +41,11 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ._cli_scaling import load_csv
+    from ._cli_scaling import load_and_split
     from .semivalues import semivalues
     from .utility import ModelUtility
 
-    X, y, _ = load_csv(args.data, args.target)
-    if not np.isfinite(X).all() or not np.isfinite(y).all():
-        raise SystemExit("error: the data contain NaN or infinite values")
-    if args.model == "logistic":
-        if args.binarize is not None:
-            thr = np.median(y) if args.binarize == "median" else float(args.binarize)
-            y = (y > thr).astype(np.int64)
-        elif len(np.unique(y)) > 50:
-            raise SystemExit("error: the target has many distinct values; use --model ols or --binarize")
-    rng = np.random.default_rng(args.seed)
-    n = len(y)
-    n_val = args.val_size or min(5000, int(0.3 * n))
-    perm = rng.permutation(n)
-    val = perm[:n_val]
-    pool = np.sort(perm[n_val:] if args.pool is None else perm[n_val:n_val + args.pool])
-    mu, sd = X[pool].mean(0), X[pool].std(0)
-    sd[sd == 0] = 1.0
-    Xs = (X - mu) / sd
+    Xs, y, _, pool, val, _ = load_and_split(args, sort_pool=True)
     try:
         u = ModelUtility(Xs[pool], y[pool], Xs[val], y[val], model=args.model, metric=args.metric, l2=args.l2)
         res = semivalues(u, method=args.method, beta_params=args.beta, sampler=args.sampler,
