@@ -82,12 +82,12 @@ InfluenceScores influence_scores_py(py::array X, py::array y, py::array coef,
 }
 
 void bind_enums(py::module_& m) {
-  py::enum_<Model>(m, "Model", "The models of the glm family.")
+  py::enum_<Model>(m, "Model", py::module_local(), "The models of the glm family.")
       .value("ols", Model::OLS)
       .value("logistic", Model::Logistic)
       .value("poisson", Model::Poisson)
       .value("quantile", Model::Quantile);
-  py::enum_<Status>(m, "Status", "Outcome of a fit or of an influence computation.")
+  py::enum_<Status>(m, "Status", py::module_local(), "Outcome of a fit or of an influence computation.")
       .value("ok", Status::Ok)
       .value("max_iter", Status::MaxIter)
       .value("singular", Status::Singular)
@@ -95,10 +95,10 @@ void bind_enums(py::module_& m) {
       .value("diverged", Status::Diverged)
       .value("non_finite", Status::NonFinite)
       .value("unsupported", Status::Unsupported);
-  py::enum_<Target>(m, "Target", "What the influence is measured on.")
+  py::enum_<Target>(m, "Target", py::module_local(), "What the influence is measured on.")
       .value("coef", Target::Coef)
       .value("prediction", Target::Prediction);
-  py::enum_<Approx>(m, "Approx", "How Σ⁻¹ is formed for the influence.")
+  py::enum_<Approx>(m, "Approx", py::module_local(), "How Σ⁻¹ is formed for the influence.")
       .value("exact", Approx::Exact)
       .value("diag", Approx::Diag)
       .value("lowrank", Approx::LowRank)
@@ -106,7 +106,7 @@ void bind_enums(py::module_& m) {
 }
 
 void bind_options(py::module_& m) {
-  py::class_<Options>(m, "Options", "Options of fit_glm / glm_objective (C++ defaults).")
+  py::class_<Options>(m, "Options", py::module_local(), "Options of fit_glm / glm_objective (C++ defaults).")
       .def(py::init<>())
       .def_readwrite("model", &Options::model)
       .def_readwrite("l2", &Options::l2)
@@ -114,7 +114,7 @@ void bind_options(py::module_& m) {
       .def_readwrite("fit_intercept", &Options::fit_intercept)
       .def_readwrite("tol", &Options::tol)
       .def_readwrite("max_iter", &Options::max_iter);
-  py::class_<InfluenceOptions>(m, "InfluenceOptions", "Options of influence_scores.")
+  py::class_<InfluenceOptions>(m, "InfluenceOptions", py::module_local(), "Options of influence_scores.")
       .def(py::init<>())
       .def_readwrite("model", &InfluenceOptions::model)
       .def_readwrite("target", &InfluenceOptions::target)
@@ -129,7 +129,7 @@ void bind_options(py::module_& m) {
 }
 
 void bind_results(py::module_& m) {
-  py::class_<FitResult>(m, "Result", "A fit (read-only attributes).")
+  py::class_<FitResult>(m, "Result", py::module_local(), "A fit (read-only attributes).")
       .def_readonly("coef", &FitResult::coef)
       .def_property_readonly("intercept", [](const FitResult& f) { return f.r.intercept; })
       .def_property_readonly("n_iter", [](const FitResult& f) { return f.r.n_iter; })
@@ -140,7 +140,7 @@ void bind_results(py::module_& m) {
       .def_property_readonly("rank", [](const FitResult& f) { return f.r.rank; })
       .def_property_readonly("lstsq_fallback", [](const FitResult& f) { return f.r.lstsq_fallback; })
       .def_property_readonly("status", [](const FitResult& f) { return f.r.status; });
-  py::class_<InfluenceScores>(m, "InfluenceResult", "Influence norms ‖ψ_i‖ (read-only attributes).")
+  py::class_<InfluenceScores>(m, "InfluenceResult", py::module_local(), "Influence norms ‖ψ_i‖ (read-only attributes).")
       .def_readonly("scores", &InfluenceScores::scores)
       .def_property_readonly("status", [](const InfluenceScores& s) { return s.r.status; })
       .def_property_readonly("rank", [](const InfluenceScores& s) { return s.r.rank; })

@@ -72,13 +72,13 @@ ProfileArrays profile_py(i64 offsets, f64 logk, f64 delta, f64 alpha, f64 beta) 
 }
 
 void bind_fit(py::module_ m) {
-  py::enum_<PowerLawStatus>(m, "Status", "Why a point has (or lacks) an estimate.")
+  py::enum_<PowerLawStatus>(m, "Status", py::module_local(), "Why a point has (or lacks) an estimate.")
       .value("ok", kPowerLawOk)
       .value("too_few_k", kPowerLawTooFewK)
       .value("all_zero", kPowerLawAllZero)
       .value("non_finite", kPowerLawNonFinite)
       .value("not_converged", kPowerLawNotConverged);
-  py::class_<PowerLawOptions>(m, "Options", "Box, screening grid and stopping rule of the MLE.")
+  py::class_<PowerLawOptions>(m, "Options", py::module_local(), "Box, screening grid and stopping rule of the MLE.")
       .def(py::init<>())
       .def_readwrite("alpha_lo", &PowerLawOptions::alpha_lo)
       .def_readwrite("alpha_hi", &PowerLawOptions::alpha_hi)
@@ -90,7 +90,7 @@ void bind_fit(py::module_ m) {
       .def_readwrite("scan_grid", &PowerLawOptions::scan_grid)
       .def_readwrite("max_iter", &PowerLawOptions::max_iter)
       .def_readwrite("gtol", &PowerLawOptions::gtol);
-  py::class_<FitArrays>(m, "FitResult", "Per-point MLE (read-only arrays).")
+  py::class_<FitArrays>(m, "FitResult", py::module_local(), "Per-point MLE (read-only arrays).")
       .def_readonly("c", &FitArrays::c)
       .def_readonly("alpha", &FitArrays::alpha)
       .def_readonly("sigma", &FitArrays::sigma)
@@ -100,7 +100,7 @@ void bind_fit(py::module_ m) {
       .def_readonly("beta_se", &FitArrays::beta_se)
       .def_readonly("n_iter", &FitArrays::n_iter)
       .def_readonly("status", &FitArrays::status);
-  py::class_<ProfileArrays>(m, "ProfileResult", "Closed-form c, σ and the profile NLL at (α, β).")
+  py::class_<ProfileArrays>(m, "ProfileResult", py::module_local(), "Closed-form c, σ and the profile NLL at (α, β).")
       .def_readonly("c", &ProfileArrays::c)
       .def_readonly("sigma", &ProfileArrays::sigma)
       .def_readonly("nll", &ProfileArrays::nll);
@@ -150,7 +150,7 @@ PosteriorArrays posterior_py(i64 offsets, f64 logk, f64 delta, const PowerLawGri
 }
 
 void bind_posterior(py::module_ m) {
-  py::class_<PowerLawGrid>(m, "PowerLawGrid",
+  py::class_<PowerLawGrid>(m, "PowerLawGrid", py::module_local(),
                            "The (α, β) lattice of the grid posterior and the value's k range.")
       .def(py::init<>())
       .def_readwrite("alpha_step", &PowerLawGrid::alpha_step)
@@ -161,7 +161,7 @@ void bind_posterior(py::module_ m) {
       .def_readwrite("value_lo", &PowerLawGrid::value_lo)
       .def_readwrite("value_hi", &PowerLawGrid::value_hi)
       .def_property_readonly("size", &grid_size);
-  py::class_<PosteriorArrays>(m, "Posterior", "Per-point posterior summaries (read-only arrays).")
+  py::class_<PosteriorArrays>(m, "Posterior", py::module_local(), "Per-point posterior summaries (read-only arrays).")
       .def_readonly("c", &PosteriorArrays::c)
       .def_readonly("alpha", &PosteriorArrays::alpha)
       .def_readonly("sigma", &PosteriorArrays::sigma)

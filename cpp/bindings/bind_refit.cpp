@@ -180,13 +180,13 @@ py::array_t<i64> stratum_counts_py(py::handle strata_ptr, bool balanced, i64 k) 
 }
 
 void bind_enums(py::module_& m) {
-  py::enum_<Model>(m, "Model", "Models of the refit family.")
+  py::enum_<Model>(m, "Model", py::module_local(), "Models of the refit family.")
       .value("least_squares", Model::LeastSquares)
       .value("logistic", Model::Logistic);
-  py::enum_<Metric>(m, "Metric", "The validation score L.")
+  py::enum_<Metric>(m, "Metric", py::module_local(), "The validation score L.")
       .value("loss", Metric::Loss)
       .value("accuracy", Metric::Accuracy);
-  py::enum_<Status>(m, "Status", "Per-target outcome (the values of a result's status array).")
+  py::enum_<Status>(m, "Status", py::module_local(), "Per-target outcome (the values of a result's status array).")
       .value("ok", Status::Ok)
       .value("singular", Status::Singular)
       .value("not_converged", Status::NotConverged)
@@ -195,7 +195,7 @@ void bind_enums(py::module_& m) {
 }
 
 void bind_types(py::module_& m) {
-  py::class_<Options>(m, "Options", "How Δ is computed (C++ defaults).")
+  py::class_<Options>(m, "Options", py::module_local(), "How Δ is computed (C++ defaults).")
       .def(py::init<>())
       .def_readwrite("model", &Options::model)
       .def_readwrite("metric", &Options::metric)
@@ -205,7 +205,7 @@ void bind_types(py::module_& m) {
       .def_readwrite("max_iter", &Options::max_iter)
       .def_readwrite("one_step", &Options::one_step)
       .def_readwrite("n_threads", &Options::n_threads);
-  py::class_<Design>(m, "Design", "How the (z, D) pairs are drawn (read-only arrays).")
+  py::class_<Design>(m, "Design", py::module_local(), "How the (z, D) pairs are drawn (read-only arrays).")
       .def(py::init(&make_design), py::arg("stratum"), py::arg("strata_ptr"),
            py::arg("strata_idx"), py::arg("k_values"), py::arg("k_cdf"),
            py::arg("balanced") = false, py::arg("key") = 0, py::arg("points_per_subset") = 64)
@@ -217,11 +217,11 @@ void bind_types(py::module_& m) {
       .def_readwrite("balanced", &Design::balanced)
       .def_readwrite("key", &Design::key)
       .def_readwrite("points_per_subset", &Design::points_per_subset);
-  py::class_<Result>(m, "Result", "Δ per target: k, delta, status (read-only attributes).")
+  py::class_<Result>(m, "Result", py::module_local(), "Δ per target: k, delta, status (read-only attributes).")
       .def_readonly("k", &Result::k)
       .def_readonly("delta", &Result::delta)
       .def_readonly("status", &Result::status);
-  py::class_<PlanArrays>(m, "Plan", "The draws of marginal_contributions (read-only attributes).")
+  py::class_<PlanArrays>(m, "Plan", py::module_local(), "The draws of marginal_contributions (read-only attributes).")
       .def_readonly("task_k", &PlanArrays::task_k)
       .def_readonly("base_ptr", &PlanArrays::base_ptr)
       .def_readonly("base_idx", &PlanArrays::base_idx)

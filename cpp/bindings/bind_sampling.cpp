@@ -38,7 +38,7 @@ py::array_t<std::int64_t> poisson_sample_py(py::array prob, std::uint64_t key, s
 
 void bind_sampling(py::module_& parent) {
   auto m = parent.def_submodule("sampling", "PPS inclusion probabilities and Poisson sampling.");
-  py::class_<Inclusion>(m, "InclusionResult", "Inclusion probabilities (read-only attributes).")
+  py::class_<Inclusion>(m, "InclusionResult", py::module_local(), "Inclusion probabilities (read-only attributes).")
       .def_readonly("probabilities", &Inclusion::probabilities)
       .def_property_readonly("lambda_", [](const Inclusion& i) { return i.r.lambda; })
       .def_property_readonly("n_floor", [](const Inclusion& i) { return i.r.n_floor; })

@@ -100,19 +100,19 @@ double zero_model_score_py(py::array X, f64 y, py::array X_val, f64 y_val, const
 
 void bind_semivalues(py::module_& parent) {
   py::module_ m = parent.def_submodule("semivalues", "Semivalues of a model's validation score.");
-  py::enum_<sv::Model>(m, "Model")
+  py::enum_<sv::Model>(m, "Model", py::module_local())
       .value("least_squares", sv::Model::LeastSquares)
       .value("logistic", sv::Model::Logistic);
-  py::enum_<sv::Metric>(m, "Metric")
+  py::enum_<sv::Metric>(m, "Metric", py::module_local())
       .value("loss", sv::Metric::Loss)
       .value("accuracy", sv::Metric::Accuracy)
       .value("r2", sv::Metric::R2);
-  py::enum_<sv::Status>(m, "Status")
+  py::enum_<sv::Status>(m, "Status", py::module_local())
       .value("ok", sv::kOk)
       .value("singular", sv::kSingular)
       .value("not_converged", sv::kNotConverged)
       .value("bad_index", sv::kBadIndex);
-  py::class_<sv::Options>(m, "Options", "Settings of one call (model, score, truncation, weights).")
+  py::class_<sv::Options>(m, "Options", py::module_local(), "Settings of one call (model, score, truncation, weights).")
       .def(py::init<>())
       .def_readwrite("model", &sv::Options::model)
       .def_readwrite("metric", &sv::Options::metric)
@@ -125,12 +125,12 @@ void bind_semivalues(py::module_& parent) {
       .def_readwrite("size_weights", &sv::Options::size_weights)
       .def_readwrite("refresh", &sv::Options::refresh)
       .def_readwrite("n_threads", &sv::Options::n_threads);
-  py::class_<WalkResult>(m, "WalkResult", "Weighted marginals of permutation walks.")
+  py::class_<WalkResult>(m, "WalkResult", py::module_local(), "Weighted marginals of permutation walks.")
       .def_readonly("marginals", &WalkResult::marginals)
       .def_readonly("evaluations", &WalkResult::evaluations)
       .def_readonly("truncated_at", &WalkResult::truncated_at)
       .def_readonly("status", &WalkResult::status);
-  py::class_<SubsetResult>(m, "SubsetResult", "Scores u(S) (and u(S ∪ {target})) of subsets.")
+  py::class_<SubsetResult>(m, "SubsetResult", py::module_local(), "Scores u(S) (and u(S ∪ {target})) of subsets.")
       .def_readonly("score", &SubsetResult::score)
       .def_readonly("score_plus", &SubsetResult::score_plus)
       .def_readonly("status", &SubsetResult::status);

@@ -56,13 +56,13 @@ py::array_t<double> gram_py(py::array X) {
 }
 
 void bind_types(py::module_& m) {
-  py::class_<SketchOptions>(m, "SketchOptions", "Options of leverage_sketched (C++ defaults).")
+  py::class_<SketchOptions>(m, "SketchOptions", py::module_local(), "Options of leverage_sketched (C++ defaults).")
       .def(py::init<>())
       .def_readwrite("sketch_size", &SketchOptions::sketch_size)
       .def_readwrite("jl_dim", &SketchOptions::jl_dim)
       .def_readwrite("rcond", &SketchOptions::rcond)
       .def_readwrite("key", &SketchOptions::key);
-  py::class_<Leverage>(m, "LeverageResult", "Leverage scores (read-only attributes).")
+  py::class_<Leverage>(m, "LeverageResult", py::module_local(), "Leverage scores (read-only attributes).")
       .def_readonly("scores", &Leverage::scores)
       .def_property_readonly("rank", [](const Leverage& l) { return l.r.rank; })
       .def_property_readonly("passes", [](const Leverage& l) { return l.r.passes; });

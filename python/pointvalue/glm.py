@@ -20,8 +20,7 @@ from ._validation import check_bool, check_choice, check_design, check_sample_we
 __all__ = ["ConvergenceWarning", "GLMFit", "fit_glm"]
 
 #: The models, by name (the members of the compiled enum ``_core.glm.Model``).
-MODELS = _core.glm.Model.__members__
-_Status = _core.glm.Status
+MODELS = tuple(_core.glm.Model.__members__)  # names; enums are looked up per call
 
 
 class ConvergenceWarning(UserWarning):
@@ -262,22 +261,22 @@ def fit_glm(
     if model == "quantile" and l2 > 0:
         raise ValueError("l2 > 0 is not supported for model='quantile' (the fit is a linear program)")
     opt = _core.glm.Options()
-    opt.model, opt.l2, opt.tau, opt.fit_intercept = MODELS[model], l2, tau, bool(fit_intercept)
+    opt.model, opt.l2, opt.tau, opt.fit_intercept = _core.glm.Model.__members__[model], l2, tau, bool(fit_intercept)
     opt.tol, opt.max_iter = tol, max_iter
     r = _core.glm.fit_glm(X, y, w, opt)
     status = r.status
-    if status == _Status.separable:
+    if status == _core.glm.Status.separable:
         raise ValueError(
             "the classes in y are linearly separable by X (perfect separation): the logistic "
             "maximum-likelihood estimate does not exist with l2=0; pass l2 > 0 (for example "
             "l2=1e-4) to regularize"
         )
-    if status == _Status.singular:
+    if status == _core.glm.Status.singular:
         raise ValueError(
             f"X is rank deficient (collinear or constant columns): the {model} fit is not unique "
             "with l2=0; drop the redundant columns or pass l2 > 0"
         )
-    if status == _Status.diverged:
+    if status == _core.glm.Status.diverged:
         hint = (" The classes may be quasi-separable; pass l2 > 0." if model == "logistic"
                 and l2 == 0 else "")
         raise ValueError(f"the {model} Newton iteration could not make progress "
@@ -285,10 +284,10 @@ def fit_glm(
     if model == "logistic" and l2 == 0 and r.max_abs_eta > 30:
         msg = ("fitted probabilities are numerically 0 or 1 (|η| > 30): the classes are probably "
                "quasi-separable and the MLE does not exist; pass l2 > 0")
-        if status == _Status.max_iter:
+        if status == _core.glm.Status.max_iter:
             raise ValueError(msg)
         warnings.warn(msg, ConvergenceWarning, stacklevel=2)
-    elif model == "poisson" and l2 == 0 and status in (_Status.ok, _Status.max_iter):
+    elif model == "poisson" and l2 == 0 and status in (_core.glm.Status.ok, _core.glm.Status.max_iter):
         # Rows with y = 0 that X can push to μ → 0: the MLE does not exist (η → −∞).
         eta = X @ r.coef + (r.intercept if fit_intercept else 0.0)
         active = eta if w is None else eta[w > 0]
@@ -297,10 +296,10 @@ def fit_glm(
             msg = ("fitted Poisson means are numerically 0 for some rows (η more than 20 below "
                    "log(mean y)): rows with y = 0 are probably separable by X and the MLE does "
                    "not exist; pass l2 > 0")
-            if status == _Status.max_iter:
+            if status == _core.glm.Status.max_iter:
                 raise ValueError(msg)
             warnings.warn(msg, ConvergenceWarning, stacklevel=2)
-    if status == _Status.max_iter and not (model == "logistic" and l2 == 0 and r.max_abs_eta > 30):
+    if status == _core.glm.Status.max_iter and not (model == "logistic" and l2 == 0 and r.max_abs_eta > 30):
         warnings.warn(f"fit_glm(model={model!r}) did not converge in max_iter={max_iter} "
                       f"iterations (gradient norm {r.grad_norm:.3g})", ConvergenceWarning,
                       stacklevel=2)

@@ -21,9 +21,8 @@ from .random import stream_key
 
 __all__ = ["default_rank", "influence_scores"]
 
-_TARGETS = _core.glm.Target.__members__
-_APPROX = _core.glm.Approx.__members__
-_Status = _core.glm.Status
+_TARGETS = tuple(_core.glm.Target.__members__)
+_APPROX = tuple(_core.glm.Approx.__members__)
 
 
 def default_rank(d: int) -> int:
@@ -201,7 +200,9 @@ def influence_scores(
         rank = default_rank(d)
     rank = check_scalar(rank, "rank", numbers.Integral, min_val=1)
     opt = _core.glm.InfluenceOptions()
-    opt.model, opt.target, opt.approx = MODELS[model], _TARGETS[target], _APPROX[approx]
+    glm = _core.glm
+    opt.model = glm.Model.__members__[model]
+    opt.target, opt.approx = glm.Target.__members__[target], glm.Approx.__members__[approx]
     opt.tau, opt.l2, opt.fit_intercept, opt.intercept, opt.rank = tau, l2, has_b, b, rank
     if approx in ("lowrank", "sketch"):
         log2N = max(0, (n - 1).bit_length())
@@ -216,10 +217,10 @@ def influence_scores(
         opt.sketch_size, opt.key = sketch_size, stream_key(random_state)
     res = _core.glm.influence_scores(X, y, coef, w, opt)
     scores, status = res.scores, res.status
-    if status != _Status.ok or not np.isfinite(scores).all():
+    if status != _core.glm.Status.ok or not np.isfinite(scores).all():
         if not np.isfinite(X).all():
             raise ValueError("X contains NaN or infinite values")
-        if status in (_Status.ok, _Status.non_finite):
+        if status in (_core.glm.Status.ok, _core.glm.Status.non_finite):
             raise ValueError("the influence overflowed (non-finite scores): check the scale of X "
                              "and coef (for poisson, exp(η) must be finite)")
         raise ValueError(
