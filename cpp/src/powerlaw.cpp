@@ -403,22 +403,6 @@ StartResult newton(PointProblem& prob, double a0, double b0, const PowerLawOptio
   return res;
 }
 
-enum class Check { kOk, kTooFewK, kAllZero, kNonFinite };
-
-Check check_point(const double* logk, const double* delta, idx n) {
-  bool all_zero = true;
-  double kmin = kInf, kmax = -kInf;
-  for (idx i = 0; i < n; ++i) {
-    if (!std::isfinite(delta[i]) || !std::isfinite(logk[i])) return Check::kNonFinite;
-    all_zero = all_zero && delta[i] == 0.0;
-    kmin = std::min(kmin, logk[i]);
-    kmax = std::max(kmax, logk[i]);
-  }
-  if (n == 0 || !(kmax > kmin)) return Check::kTooFewK;
-  if (all_zero) return Check::kAllZero;
-  return Check::kOk;
-}
-
 // Back to the original units: c, σ, NLL.
 void finish(const PointProblem& prob, double alpha, double beta, const Eval& ev, double* c,
             double* sigma, double* nll) {
@@ -431,6 +415,20 @@ void finish(const PointProblem& prob, double alpha, double beta, const Eval& ev,
 }
 
 }  // namespace
+
+PowerLawStatus screen_samples(const double* logk, const double* delta, idx n) {
+  bool all_zero = true;
+  double kmin = kInf, kmax = -kInf;
+  for (idx i = 0; i < n; ++i) {
+    if (!std::isfinite(delta[i]) || !std::isfinite(logk[i])) return kPowerLawNonFinite;
+    all_zero = all_zero && delta[i] == 0.0;
+    kmin = std::min(kmin, logk[i]);
+    kmax = std::max(kmax, logk[i]);
+  }
+  if (n == 0 || !(kmax > kmin)) return kPowerLawTooFewK;
+  if (all_zero) return kPowerLawAllZero;
+  return kPowerLawOk;
+}
 
 void check_options(const PowerLawOptions& opt, idx n_starts) {
   if (opt.n_candidates < 0 || opt.n_candidates > kMaxCandidates)
@@ -458,14 +456,12 @@ void fit_powerlaw_batch(const std::int64_t* offsets, idx n_points, const double*
       const double* lk = logk + b;
       const double* dl = delta + b;
       out.n_iter[j] = 0;
-      const Check chk = check_point(lk, dl, n);
+      const PowerLawStatus chk = screen_samples(lk, dl, n);
       out.alpha_se[j] = out.beta_se[j] = kNaN;
-      if (chk != Check::kOk) {
+      if (chk != kPowerLawOk) {
         out.alpha[j] = out.beta[j] = out.nll[j] = kNaN;
-        out.c[j] = out.sigma[j] = chk == Check::kAllZero ? 0.0 : kNaN;
-        out.status[j] = chk == Check::kTooFewK   ? kPowerLawTooFewK
-                        : chk == Check::kAllZero ? kPowerLawAllZero
-                                                 : kPowerLawNonFinite;
+        out.c[j] = out.sigma[j] = chk == kPowerLawAllZero ? 0.0 : kNaN;
+        out.status[j] = chk;
         continue;
       }
       prob.load(lk, dl, n);
@@ -532,7 +528,7 @@ void profile_powerlaw_batch(const std::int64_t* offsets, idx n_points, const dou
 #pragma omp for schedule(dynamic, 256)
     for (idx j = 0; j < n_points; ++j) {
       const idx b = offsets[j], n = offsets[j + 1] - offsets[j];
-      if (check_point(logk + b, delta + b, n) != Check::kOk || !std::isfinite(alpha[j]) ||
+      if (screen_samples(logk + b, delta + b, n) != kPowerLawOk || !std::isfinite(alpha[j]) ||
           !std::isfinite(beta[j])) {
         c[j] = sigma[j] = nll[j] = kNaN;
         continue;

@@ -61,21 +61,6 @@ void power_sums(const double* d, idx n, int lmin, int L, double h, Workspace& w)
   }
 }
 
-std::int8_t screen(const double* logk, const double* d, idx n) {
-  if (n < 1) return kPowerLawTooFewK;
-  double lo = kInf, hi = -kInf;
-  bool any = false;
-  for (idx s = 0; s < n; ++s) {
-    if (!std::isfinite(logk[s]) || !std::isfinite(d[s])) return kPowerLawNonFinite;
-    lo = std::min(lo, logk[s]);
-    hi = std::max(hi, logk[s]);
-    any = any || d[s] != 0;
-  }
-  if (!(hi > lo)) return kPowerLawTooFewK;
-  if (!any) return kPowerLawAllZero;
-  return kPowerLawOk;
-}
-
 struct Node {
   double v, rss, sxx, lml;
 };
@@ -103,7 +88,7 @@ void one_point(const double* logk, const double* d, idx n, const PowerLawGrid& g
                const double* log_prior, const std::vector<double>& afac, Workspace& w,
                const PowerLawPosterior& o, idx j, double* lm_row) {
   const int G = g.n_alpha * g.n_beta;
-  o.status[j] = screen(logk, d, n);
+  o.status[j] = screen_samples(logk, d, n);
   if (o.status[j] != kPowerLawOk) {
     fill_nan(o, j);
     if (o.status[j] == kPowerLawAllZero) o.c[j] = o.value_mean[j] = o.sigma[j] = 0.0;

@@ -59,6 +59,10 @@ struct PowerLawResult {
   std::int8_t* status;
 };
 
+// Why one point's samples have no estimate (or kPowerLawOk): non-finite first, then fewer than
+// two distinct k, then all Δ zero. Shared by the MLE and the grid posterior.
+PowerLawStatus screen_samples(const double* logk, const double* delta, idx n);
+
 // Samples of point j are [offsets[j], offsets[j+1]) of `logk` (natural log of k) and `delta`.
 // `starts` holds n_starts (α, β) pairs, row-major, run after the grid candidates (may be 0).
 void fit_powerlaw_batch(const std::int64_t* offsets, idx n_points, const double* logk,
