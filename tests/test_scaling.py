@@ -512,6 +512,8 @@ def test_semivalue_weights_over_the_law_range(rng):
     psi = c[:, None] * ks[None].astype(float) ** -alpha[:, None]
     np.testing.assert_allclose(pv.distributional_values(laws, (100, 200), weights="shapley", n_players=500),
                                psi.mean(1), rtol=1e-10)
+    np.testing.assert_allclose(pv.distributional_values(laws, (100, 200), weights="shapley"),
+                               psi.mean(1), rtol=1e-10)
     from scipy.stats import binom
     q = binom.pmf(ks, 499, 0.5)
     np.testing.assert_allclose(pv.distributional_values(laws, (100, 200), weights="banzhaf", n_players=500),

@@ -68,8 +68,9 @@ def distributional_values(laws: ScalingLaws, sizes=None, *, weights: str = "unif
         or (100, 1000) without samples).
 
     weights : {"uniform", "shapley", "beta", "banzhaf"}, default "uniform"
-        Weight of each size in the range. ``"uniform"`` is the distributional value above (and
-        what ``"shapley"`` gives too: Shapley weighs every coalition size equally). ``"beta"``
+        Weight of each size in the range. ``"uniform"`` is the distributional value above, and
+        ``"shapley"`` gives the same (Shapley weighs every coalition size equally; no
+        `n_players` needed). ``"beta"``
         and ``"banzhaf"`` use the size weights of that semivalue over `n_players` players
         (:func:`~pointvalue.semivalue_weights`), restricted to the range and renormalized, so
         law-based values compare directly with Monte Carlo semivalues (:func:`~pointvalue.semivalues`)
@@ -98,18 +99,18 @@ def distributional_values(laws: ScalingLaws, sizes=None, *, weights: str = "unif
             sizes = (100, 1000)
     k_min, k_max = _check_sizes(sizes)
     weights = check_choice(weights, "weights", {"uniform", "shapley", "beta", "banzhaf"})
-    if weights != "uniform":
-        return _semivalue_from_laws(laws, k_min, k_max, weights, n_players, beta_params)
     a = np.where(np.isfinite(laws.alpha), laws.alpha, 0.0)
-    s = power_sum(a, k_min, k_max) / (k_max - k_min + 1)
-    v = laws.c * s
-    v = np.where(np.isfinite(laws.alpha), v, np.nan)
+    if weights in ("uniform", "shapley"):  # Shapley weighs every size equally, whatever n
+        mean_power = power_sum(a, k_min, k_max) / (k_max - k_min + 1)
+    else:
+        mean_power = _semivalue_mean_power(a, k_min, k_max, weights, n_players, beta_params)
+    v = np.where(np.isfinite(laws.alpha), laws.c * mean_power, np.nan)
     return np.where(laws.c == 0, 0.0, v)
 
 
-def _semivalue_from_laws(laws, k_min, k_max, method, n_players, beta_params):
-    """Σ_k q(k)·ψ_k over the sizes of the law's range, q the semivalue's size weights for
-    `n_players` players restricted to [k_min, k_max] and renormalized."""
+def _semivalue_mean_power(alpha, k_min, k_max, method, n_players, beta_params):
+    """Σ_k q(k)·k^−α over [k_min, k_max], q the semivalue's size weights for `n_players` players
+    restricted to the range and renormalized."""
     from .semivalues import semivalue_weights
 
     if n_players is None:
@@ -118,13 +119,9 @@ def _semivalue_from_laws(laws, k_min, k_max, method, n_players, beta_params):
     q = semivalue_weights(method, n_players, beta_params)[k_min:k_max + 1]
     if not q.sum() > 0:
         raise ValueError(f"the {method} weights of {n_players} players vanish on sizes [{k_min}, {k_max}]")
-    q = q / q.sum()
     ks = np.arange(k_min, k_max + 1, dtype=np.float64)
-    a = np.where(np.isfinite(laws.alpha), laws.alpha, 0.0)
     with np.errstate(over="ignore", invalid="ignore"):
-        v = laws.c * (np.exp(-np.outer(a, np.log(ks))) @ q)
-    v = np.where(np.isfinite(laws.alpha), v, np.nan)
-    return np.where(laws.c == 0, 0.0, v)
+        return np.exp(-np.outer(alpha, np.log(ks))) @ (q / q.sum())
 
 
 def select_points(laws: ScalingLaws, k, budget: int, labels=None, balance: bool = True,
