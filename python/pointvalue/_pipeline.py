@@ -44,7 +44,7 @@ def run_pipeline(
 ) -> dict:
     """Run contributions → laws → values and write the report folder. Returns the numbers.
 
-    `n_jobs` (threads of the contribution kernels) as in :func:`marginal_contributions`."""
+    `n_jobs` (threads of the contribution and law kernels) as in :func:`marginal_contributions`."""
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -69,7 +69,7 @@ def run_pipeline(
         log("[2/4] held-out contributions: skipped")
     t2 = time.perf_counter()
     log(f"[3/4] scaling laws ({method})")
-    laws = scaling.fit_scaling_laws(contrib, method=method, sizes=(sizes[0], sizes[1] - 1),
+    laws = scaling.fit_scaling_laws(contrib, method=method, sizes=(sizes[0], sizes[1] - 1), n_jobs=n_jobs,
                                      **({"X": X, "y": y, "random_state": seed} if method == "amortized" else {}))
     timings["fit_s"] = time.perf_counter() - t2
     values = scaling.distributional_values(laws, sizes=(sizes[0], sizes[1] - 1))
