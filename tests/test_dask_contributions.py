@@ -19,7 +19,7 @@ pytest.importorskip("cloudpickle").register_pickle_by_value(sys.modules[__name__
 @pytest.fixture(scope="module")
 def client():
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as c:
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as c:
         yield c
 
 
@@ -111,36 +111,17 @@ def test_resume_and_extend_with_a_client(client):
     assert_same(full, again)
 
 
-def test_worker_lost_mid_run_changes_nothing(client, tmp_path):
-    """The first task to start kills its worker process; the scheduler reruns it elsewhere."""
-    data = classification()
-    local = pv.marginal_contributions(*data, **KW)
-    plugin = _KillFirstTask(str(tmp_path / "killed"), "pointvalue-contributions")
-    client.register_plugin(plugin, name="kill-first-task")
-    try:
-        farmed = pv.marginal_contributions(*data, client=client, **KW)
-    finally:
-        client.unregister_worker_plugin("kill-first-task")
-        client.wait_for_workers(2, timeout=60)  # the nanny restarts the killed worker
-    assert (tmp_path / "killed").exists()  # a worker did die
-    assert_same(local, farmed)
+def test_exception_inside_a_task_is_the_local_one(client):
+    from sklearn.linear_model import LogisticRegression
 
-
-class _KillFirstTask(distributed.WorkerPlugin):
-    """Exits the worker process when the first task whose key starts with `prefix` starts
-    (once per cluster: the marker file)."""
-
-    def __init__(self, marker, prefix):
-        self.marker, self.prefix = marker, prefix
-
-    def transition(self, key, start, finish, **kwargs):
-        if finish != "executing" or not str(key).startswith(self.prefix):
-            return
-        try:
-            os.close(os.open(self.marker, os.O_CREAT | os.O_EXCL))
-        except FileExistsError:
-            return
-        os._exit(1)
+    X, y, Xv, yv = classification(n=120)
+    y = np.where(np.arange(120) < 6, 1 - y[:1], y[:1])  # 6 points of one class: subsets lack it
+    kw = dict(model=LogisticRegression(), points=[0, 50], n_samples=2, sizes=(3, 5), stratify=False,
+              random_state=0, progress=False)
+    local, farmed = (_raised(pv.marginal_contributions, X, y, Xv, np.r_[0, 1, yv[2:]], client=c, **kw)
+                     for c in (None, client))
+    assert type(local) is type(farmed) and isinstance(farmed, ValueError)
+    assert str(local) == str(farmed)
 
 
 def _raised(func, *args, **kwargs):
@@ -164,19 +145,6 @@ def test_errors_are_the_local_exceptions(client):
     assert str(local).split("(first:")[1] == str(farmed).split("(first:")[1]  # the same point and k
     with pytest.raises(TypeError, match="client must be a dask.distributed.Client"):
         mc(X, y, Xv, yv, model="ols", n_samples=1, sizes=(20, 40), client=client.scheduler.address)
-
-
-def test_exception_inside_a_task_is_the_local_one(client):
-    from sklearn.linear_model import LogisticRegression
-
-    X, y, Xv, yv = classification(n=120)
-    y = np.where(np.arange(120) < 6, 1 - y[:1], y[:1])  # 6 points of one class: subsets lack it
-    kw = dict(model=LogisticRegression(), points=[0, 50], n_samples=2, sizes=(3, 5), stratify=False,
-              random_state=0, progress=False)
-    local, farmed = (_raised(pv.marginal_contributions, X, y, Xv, np.r_[0, 1, yv[2:]], client=c, **kw)
-                     for c in (None, client))
-    assert type(local) is type(farmed) and isinstance(farmed, ValueError)
-    assert str(local) == str(farmed)
 
 
 def test_client_none_runs_locally_unless_a_joblib_dask_context(client):
@@ -211,6 +179,7 @@ def _majority(S):
     ("logistic", "permutation", 12, 0.05),
     ("ridge", "antithetic", 12, None),
     ("logistic", "msr", 300, None),
+    ("ridge-sklearn", "msr", 64, None),
     ("ols", "stratified", 20, None),
     ("logistic-small", "exact", None, None),
     ("logistic", "loo", None, None),
@@ -221,9 +190,13 @@ def test_semivalues_identical_to_local(client, utility, sampler, n_samples, trun
     if utility == "callable":
         u, n_players = _majority, 12
     else:
+        from sklearn.linear_model import Ridge
+
         model = utility.split("-")[0]
         data = classification(n=60) if model == "logistic" else regression(n=60)
         n = 9 if utility.endswith("small") else 60
+        if utility.endswith("sklearn"):
+            model = Ridge(alpha=1.0)  # refitted by scikit-learn for every coalition
         u, n_players = pv.ModelUtility(data[0][:n], data[1][:n], data[2], data[3], model=model), None
     method = "loo" if sampler == "loo" else "shapley"
     sampler = "exact" if sampler == "loo" else sampler
@@ -252,6 +225,42 @@ def test_semivalue_errors_are_the_local_exceptions(client):
     kw = dict(n_samples=2, sampler="permutation", random_state=0, progress=False)
     local, farmed = (_raised(pv.semivalues, u, client=c, **kw) for c in (None, client))
     assert type(local) is type(farmed) is ValueError and str(local) == str(farmed)
+
+
+# ------------------------------------------------------------------------------------------------
+# a lost worker
+
+
+def test_worker_lost_mid_run_changes_nothing(client, tmp_path):
+    """The first task to start kills its worker process; the scheduler reruns it elsewhere."""
+    data = classification()
+    local = pv.marginal_contributions(*data, **KW)
+    plugin = _KillFirstTask(str(tmp_path / "killed"), "pointvalue-contributions")
+    client.register_plugin(plugin, name="kill-first-task")
+    try:
+        farmed = pv.marginal_contributions(*data, client=client, **KW)
+    finally:
+        client.unregister_worker_plugin("kill-first-task")
+        client.wait_for_workers(2, timeout=60)  # the nanny restarts the killed worker
+    assert (tmp_path / "killed").exists()  # a worker did die
+    assert_same(local, farmed)
+
+
+class _KillFirstTask(distributed.WorkerPlugin):
+    """Exits the worker process when the first task whose key starts with `prefix` starts
+    (once per cluster: the marker file)."""
+
+    def __init__(self, marker, prefix):
+        self.marker, self.prefix = marker, prefix
+
+    def transition(self, key, start, finish, **kwargs):
+        if finish != "executing" or not str(key).startswith(self.prefix):
+            return
+        try:
+            os.close(os.open(self.marker, os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            return
+        os._exit(1)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -28,7 +28,8 @@ def scheduler_client(address, n_workers: int):
         try:
             if address == "local":
                 cluster = stack.enter_context(LocalCluster(n_workers=n_workers, threads_per_worker=1,
-                                                           processes=True, dashboard_address=None))
+                                                           processes=True, host="127.0.0.1",
+                                                           dashboard_address=":0"))
                 client = stack.enter_context(Client(cluster))
             else:
                 client = stack.enter_context(Client(address, timeout="10s"))
