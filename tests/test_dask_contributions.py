@@ -99,6 +99,29 @@ def test_sklearn_estimator_identical_to_local(client):
     assert_same(local, farmed)
 
 
+def test_evaluate_contributions_identical_to_local(client):
+    from sklearn.linear_model import Ridge
+
+    X, y, Xv, yv = classification(n_classes=3)
+    rng = np.random.default_rng(5)
+    subsets = [rng.choice(np.arange(10, 400), size=int(k), replace=False) for k in rng.integers(20, 80, 50)]
+    targets = np.tile(np.arange(10)[:, None], 5).T.reshape(50, -1)[:, :2]
+    local = pv.evaluate_contributions(X, y, Xv, yv, subsets, targets)
+    with distributed.get_task_stream(client) as stream:
+        farmed = pv.evaluate_contributions(X, y, Xv, yv, subsets, targets, client=client)
+    assert len(tasks_run(stream, "evaluate")) == 7  # 50 subsets: ceil(50 / 8) parts of ≥ 8
+    assert_array_equal(local, farmed)
+    Xr, yr, Xvr, yvr = regression()
+    est = Ridge(alpha=1.0)
+    assert_array_equal(pv.evaluate_contributions(Xr, yr, Xvr, yvr, subsets[:3], targets[:3], model=est),
+                       pv.evaluate_contributions(Xr, yr, Xvr, yvr, subsets[:3], targets[:3], model=est,
+                                                 client=client))
+    inside = [*subsets[:-1], np.r_[subsets[-1], targets[-1, 0]]]  # a target in its own subset
+    errors = [_raised(pv.evaluate_contributions, X, y, Xv, yv, inside, targets, client=c) for c in (None, client)]
+    assert type(errors[0]) is type(errors[1]) is ValueError and str(errors[0]) == str(errors[1])
+    assert "lies in subsets[49]" in str(errors[1])
+
+
 def test_resume_and_extend_with_a_client(client):
     data = classification(n_classes=3)
     full = pv.marginal_contributions(*data, **KW)

@@ -180,19 +180,38 @@ def resume(X, y, X_val, y_val, model, engine, *, n_samples, n_jobs, progress, gi
                int(engine["rounds"]), n_samples, n_jobs, progress, client)
 
 
-def evaluate(data, name, metric, l2, approx, tol, max_iter, sub_arrays, tg, n_jobs):
-    """Δ for every (subset, target) pair through the C++ refits; `n_jobs` resolved."""
-    # Repeated indices and targets inside their subset are caught by the kernel (one O(k) pass
-    # per subset); the Python checks run only on failure, to name the offending argument.
+def _evaluate_kernel(data, name, metric, l2, approx, tol, max_iter, sub_arrays, tg, n_threads):
+    """(delta, status) of the (subset, targets) pairs through the C++ refits, no raise."""
     sub_idx = np.concatenate(sub_arrays)
     sub_ptr = np.zeros(len(sub_arrays) + 1, dtype=np.int64)
     np.cumsum([len(a) for a in sub_arrays], out=sub_ptr[1:])
-    args = kernel_args(data, name, metric, l2, approx, tol, max_iter, n_jobs)
+    args = kernel_args(data, name, metric, l2, approx, tol, max_iter, n_threads)
     res = _core.refit.evaluate_contributions(**args, sub_ptr=sub_ptr, sub_idx=sub_idx, points=tg)
-    status = res.status
+    return np.asarray(res.delta), np.asarray(res.status)
+
+
+def _evaluate_on_cluster(client, settings, sub_arrays, tg):
+    """`_evaluate_kernel` over parts of the subsets, one-thread tasks, in order (data scattered)."""
+    from ._dask_contributions import map_jobs, parts, scatter
+
+    jobs = [([sub_arrays[i] for i in p], tg[p], 1) for p in parts(client, len(sub_arrays))]
+    out = list(map_jobs(client, _evaluate_kernel, scatter(client, settings), jobs, "evaluate"))
+    return np.concatenate([o[0] for o in out]), np.concatenate([o[1] for o in out])
+
+
+def evaluate(data, name, metric, l2, approx, tol, max_iter, sub_arrays, tg, n_jobs, client=None):
+    """Δ for every (subset, target) pair through the C++ refits; `n_jobs` resolved; `client` a
+    resolved ``distributed.Client`` (parts of the subsets as tasks) or None."""
+    # Repeated indices and targets inside their subset are caught by the kernel (one O(k) pass
+    # per subset); the Python checks run only on failure, to name the offending argument.
+    settings = (data, name, metric, l2, approx, tol, max_iter)
+    if client is None:
+        delta, status = _evaluate_kernel(*settings, sub_arrays, tg, n_jobs)
+    else:
+        delta, status = _evaluate_on_cluster(client, settings, sub_arrays, tg)
     if (status == int(_Status.bad_index)).any():
         check_pairs(sub_arrays, tg)
     if (status == int(_Status.singular)).any():
         data.check_constant(l2, name)
     raise_status(status, tg.ravel())
-    return res.delta
+    return delta

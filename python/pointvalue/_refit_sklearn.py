@@ -113,13 +113,13 @@ def sample_sklearn(data, model, metric, pts, group, values, cdf, stratum, sptr, 
     return point, k, delta
 
 
-def evaluate_sklearn(data, model, metric, subsets, targets, n_jobs):
+def evaluate_sklearn(data, model, metric, subsets, targets, n_jobs, client=None):
     jobs = []
     t = targets.shape[1]
     for i, (s, zs) in enumerate(zip(subsets, targets)):
         jobs.append((s, None, [(i * t + j, int(z), 0, False) for j, z in enumerate(zs)]))
     delta = np.full(targets.size, np.nan)
-    for res in _parallel((model, data, metric), jobs, targets.size, False, n_jobs):
+    for res in _parallel((model, data, metric), jobs, targets.size, False, n_jobs, client):
         for row, value in res:
             delta[row] = value
     return delta

@@ -414,6 +414,7 @@ def evaluate_contributions(
     n_jobs=None,
     tol: float = 1e-10,
     max_iter: int = 100,
+    client=None,
 ) -> np.ndarray:
     """Δ(z, D) = L(D) − L(D ∪ {z}) for pairs the caller chooses, through the fast paths.
 
@@ -421,6 +422,10 @@ def evaluate_contributions(
     ----------
     X, y, X_val, y_val, model, l2, metric, approx, n_jobs, tol, max_iter
         As in :func:`marginal_contributions`.
+    client : dask.distributed.Client, optional
+        Evaluate parts of the subsets as tasks on this cluster (one scikit-learn refit task per
+        subset for an estimator), the data scattered once; same Δ as the local run. None: as in
+        :func:`marginal_contributions`.
     subsets : list of array_like of int, or 2-D array of int
         Base sets D as pool indices (distinct within a subset; sizes may differ in a list).
     points : array_like of int, shape (n_subsets,) or (n_subsets, t)
@@ -442,9 +447,12 @@ def evaluate_contributions(
     >>> d.shape
     (1,)
     """
+    from ._dask_contributions import resolve_client
+
     name, kind, l2, metric = resolve_model(model, l2, metric, approx)
     data = Data(X, y, X_val, y_val, kind)
     n_jobs = check_n_jobs(n_jobs)
+    client = resolve_client(client)
     sub_arrays = check_subsets(subsets, data.n)
     tg = check_targets(points, len(sub_arrays), data.n)
     shape = np.shape(points)
@@ -452,6 +460,6 @@ def evaluate_contributions(
         check_pairs(sub_arrays, tg)
         from ._refit_sklearn import evaluate_sklearn
 
-        return evaluate_sklearn(data, model, metric, sub_arrays, tg, n_jobs).reshape(shape)
+        return evaluate_sklearn(data, model, metric, sub_arrays, tg, n_jobs, client).reshape(shape)
     check_tol(tol, max_iter)
-    return evaluate(data, name, metric, l2, approx, tol, max_iter, sub_arrays, tg, n_jobs).reshape(shape)
+    return evaluate(data, name, metric, l2, approx, tol, max_iter, sub_arrays, tg, n_jobs, client).reshape(shape)
