@@ -2,19 +2,23 @@
 
 Imported only inside the calls, and it imports ``distributed`` only inside functions, so
 ``import pointvalue`` never imports dask; it imports nothing of pointvalue (the callers pass their
-task functions: ``_contributions_run._rounds_task``, ``_refit_sklearn._task``,
+task functions: ``_contributions_run._rounds_task`` / ``_evaluate_kernel``, ``_refit_sklearn._task``,
 ``semivalues.evaluate_part`` / ``walk_part``). The units of work are the ones the local run
 already has, so the results are the local run's, bit for bit:
 
 * marginal contributions: ranges of rounds ``a … b − 1``; the C++ sampler keys every draw by
   (seed, round, group), so concatenating the ranges in order is the local result;
 * the scikit-learn refit path: one task per base set (the plan is drawn on the client);
+* ``evaluate_contributions``: parts of the given subsets;
 * semivalues: parts of a batch of permutations (walks) or of coalitions (evaluations); the
   moments are merged on the client in the local batch order.
 
-The data travel once: ``client.scatter(..., broadcast=True)`` puts one copy on every worker and
-the tasks take the future. A task runs the kernel on one thread; a worker with t threads runs t
-tasks at a time (the kernels release the GIL), so nothing is oversubscribed. A worker lost while
+The data (pool, validation set, model or utility) travel once: ``client.scatter(...,
+broadcast=True)`` puts one copy on every worker and the tasks take the future; a task's own input
+is a round range, or the index arrays of its coalitions, permutations or subsets (so
+leave-one-out on a pool of n moves about 8·n² bytes of indices). A task runs the kernel on one
+thread; a worker with t threads runs t tasks at a time (the kernels release the GIL), so nothing
+is oversubscribed. A worker lost while
 its tasks run changes nothing: the scheduler reruns them elsewhere (they are pure) and the
 broadcast data is still on the other workers.
 """
