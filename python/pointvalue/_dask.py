@@ -28,7 +28,9 @@ import dask.array as da
 import numpy as np
 from dask import delayed
 
+from . import _core
 from ._validation import all_finite, check_design, check_scalar, check_vector
+from .random import stream_key
 
 __all__ = ["active_client", "as_row_chunks", "leverage_scores_dask", "solve_lambda"]
 
@@ -165,12 +167,14 @@ class _Rows:
     y: list
     starts: np.ndarray
     lengths: np.ndarray
+    d: int
 
     @classmethod
     def of(cls, X, y):
         lengths = np.asarray(X.chunks[0], dtype=np.int64)
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-        return cls(list(X.to_delayed().ravel()), list(y.to_delayed().ravel()), starts, lengths)
+        return cls(list(X.to_delayed().ravel()), list(y.to_delayed().ravel()), starts, lengths,
+                   int(X.shape[1]))
 
     def local(self, idx, k):
         """Positions of the sorted global indices `idx` inside chunk k."""
@@ -252,6 +256,36 @@ def _leverage_basis(R, n, rcond):
 
 def _global_r(rows, fit_intercept, client):
     parts = [delayed(_chunk_r)(rows.X[k], int(rows.starts[k]), fit_intercept)
+             for k in range(len(rows.X))]
+    return _compute([_tree(parts, _merge_r)], client)[0]
+
+
+def sketch_rows(lengths, sketch_size):
+    """SRHT rows of each chunk: proportional to its rows (at least 1), at most its padded length
+    (a chunk sketched with all its padded rows contributes its exact Gram matrix)."""
+    n = int(lengths.sum())
+    padded = np.array([1 << max(0, (int(m) - 1).bit_length()) for m in lengths], dtype=np.int64)
+    r = np.maximum(1, np.rint(sketch_size * lengths / n)).astype(np.int64)
+    return np.where(lengths > 0, np.minimum(r, padded), 0)
+
+
+def chunk_key(key, start):
+    """The SRHT key of the chunk starting at global row `start`."""
+    return int(_core.random.subkey(int(key), int(start)))
+
+
+def _chunk_sketch_r(Xc, start, fit_intercept, key, r):
+    D = _with_ones(_chunk_design(Xc, start), fit_intercept)
+    if r == 0:
+        return np.zeros((0, D.shape[1]))
+    return np.linalg.qr(_core.sketch.srht(np.ascontiguousarray(D), chunk_key(key, start), int(r)),
+                        mode="r")
+
+
+def _sketch_r(rows, fit_intercept, key, sketch_size, client):
+    """R of the stacked per-chunk SRHTs (a tree of QRs): ``RᵀR = Σ_c (S_c X_c)ᵀ(S_c X_c)``."""
+    r = sketch_rows(rows.lengths, sketch_size)
+    parts = [delayed(_chunk_sketch_r)(rows.X[k], int(rows.starts[k]), fit_intercept, key, int(r[k]))
              for k in range(len(rows.X))]
     return _compute([_tree(parts, _merge_r)], client)[0]
 
@@ -412,12 +446,10 @@ def _chunk_leverage(Xc, start, basis):
     return np.einsum("ij,ij->i", Z, Z)
 
 
-def leverage_scores_dask(X, method, rcond, return_rank):
-    """Exact leverage scores of a dask array: R of a tall-skinny QR (a tree of per-chunk QRs),
-    then ``‖x_i M‖²`` per chunk (a lazy dask array)."""
-    if method != "exact":
-        raise NotImplementedError("method='sketch' is not available for dask input yet; use "
-                                  "method='exact' (one tall-skinny QR pass, then one pass)")
+def leverage_scores_dask(X, method, rcond, return_rank, sketch_size=None, random_state=None,
+                         default_size=None):
+    """Leverage scores of a dask array (a lazy dask array): R of a tall-skinny QR (a tree of
+    per-chunk QRs; ``"sketch"``: of the stacked per-chunk SRHTs), then ``‖x_i M‖²`` per chunk."""
     X, _, _ = as_row_chunks(X)
     n, d = X.shape
     if rcond is not None:
@@ -425,7 +457,16 @@ def leverage_scores_dask(X, method, rcond, return_rank):
                              include_boundaries="left")
     client = active_client()
     rows = _Rows.of(X, da.zeros(n, chunks=(X.chunks[0],)))
-    basis, rank = _leverage_basis(_global_r(rows, False, client), n, rcond)
+    if method == "exact":
+        R = _global_r(rows, False, client)
+    else:
+        N = 1 << max(0, (n - 1).bit_length())
+        size = default_size(n, d) if sketch_size is None else sketch_size
+        size = check_scalar(size, "sketch_size", numbers.Integral, min_val=1, max_val=N)
+        if size < d:
+            raise ValueError(f"sketch_size must be at least the number of columns d={d}, got {size}")
+        R = _sketch_r(rows, False, stream_key(random_state), size, client)
+    basis, rank = _leverage_basis(R, n, rcond)
     h = X.map_blocks(_chunk_leverage_block, basis, dtype=np.float64, drop_axis=1,
                      chunks=(X.chunks[0],))
     return (h, rank) if return_rank else h

@@ -27,15 +27,20 @@ from ._dask import (
     _leverage_basis,
     _persist,
     _Rows,
+    _sketch_r,
     _take_rows,
     _tree,
     _with_ones,
     active_client,
     as_row_chunks,
+    chunk_key,
     probabilities_from_scores,
+    sketch_rows,
     solve_lambda,
 )
 from .influence import _check_response_lenient
+from .leverage import default_sketch_size
+from .random import stream_key
 from .sampling import merge_smallest, poisson_sample, smallest_uniforms
 
 __all__ = ["fit_sampler"]
@@ -64,7 +69,8 @@ def _influence_options(spec):
     opt = glm.InfluenceOptions()
     opt.model = glm.Model.__members__[spec.model]
     opt.target = glm.Target.__members__[spec.target]
-    opt.approx = glm.Approx.__members__[spec.approx]
+    # sketch: the scores use the sketched Σ̂ as a given dense Σ, exactly as the in-memory kernel
+    opt.approx = glm.Approx.__members__["exact" if spec.approx == "sketch" else spec.approx]
     opt.tau, opt.l2, opt.fit_intercept = spec.tau, spec.l2, spec.fit_intercept
     opt.intercept = spec.intercept if spec.fit_intercept else 0.0
     return opt
@@ -129,24 +135,62 @@ def _chunk_scores(Xc, yc, start, pilot_local, spec):
     return s
 
 
-def _score_spec(est, rows, coef, intercept, score_fn, client):
+def _irls_weights(Xc, spec):
+    """v_i of influence_scores at the pilot fit (1 for ols and quantile)."""
+    if spec.model in ("ols", "quantile"):
+        return np.ones(len(Xc))
+    eta = np.asarray(Xc, dtype=np.float64) @ spec.coef + (spec.intercept if spec.fit_intercept else 0.0)
+    if spec.model == "poisson":
+        return np.exp(eta)
+    e = np.exp(-np.abs(eta))
+    return e / ((1.0 + e) * (1.0 + e))
+
+
+def _chunk_sketch_gram(Xc, start, spec, mean, key, r):
+    """(S_c Z_c)ᵀ(S_c Z_c) with Z_c = W^½(X_c − mean) (no centring without an intercept)."""
+    Xc = _chunk_design(Xc, start)
+    Z = np.sqrt(_irls_weights(Xc, spec))[:, None] * (
+        np.asarray(Xc, dtype=np.float64) - (mean if spec.fit_intercept else 0.0))
+    if r == 0:
+        return np.zeros((Z.shape[1], Z.shape[1]))
+    SZ = _core.sketch.srht(np.ascontiguousarray(Z), chunk_key(key, start), int(r))
+    return SZ.T @ SZ
+
+
+def _global_moments(rows, spec, client):
+    parts = [delayed(_chunk_moments)(rows.X[k], rows.y[k], int(rows.starts[k]), spec)
+             for k in range(len(rows.X))]
+    return _compute([_tree(parts, _merge_moments, spec)], client)[0]
+
+
+def _sketched_moments(rows, spec, key, client):
+    """(s, mean) exact (diag moments pass), Σ̂ = Σ_c of per-chunk SRHT Grams (second pass)."""
+    n, p = int(rows.lengths.sum()), rows.d + int(spec.fit_intercept)
+    s, mean, _ = _global_moments(rows, replace(spec, approx="diag"), client)
+    r = sketch_rows(rows.lengths, default_sketch_size(n, p))
+    parts = [delayed(_chunk_sketch_gram)(rows.X[k], int(rows.starts[k]), spec, mean, key, int(r[k]))
+             for k in range(len(rows.X))]
+    return s, mean, _compute([_tree(parts, np.add)], client)[0]
+
+
+def _score_spec(est, rows, coef, intercept, score_fn, key, client):
     spec = _ScoreSpec(est.scores, est.model, est.target, est.approx, float(est.tau), float(est.l2),
                       bool(est.fit_intercept), coef, intercept, score_fn)
     if est.scores == "influence":
-        if est.approx not in ("exact", "diag"):
+        if est.approx == "lowrank":
             raise NotImplementedError(
-                f"approx={est.approx!r} is not available for dask input (the sketch of Σ is not "
-                "chunk-additive yet); use approx='exact' or 'diag'")
-        parts = [delayed(_chunk_moments)(rows.X[k], rows.y[k], int(rows.starts[k]), spec)
-                 for k in range(len(rows.X))]
-        moments = _compute([_tree(parts, _merge_moments, spec)], client)[0]
-        return replace(spec, moments=moments)
+                "approx='lowrank' is not available for dask input; use approx='exact', 'diag' or "
+                "'sketch' (per-chunk SRHT)")
+        if est.approx == "sketch":
+            return replace(spec, moments=_sketched_moments(rows, spec, stream_key(key), client))
+        return replace(spec, moments=_global_moments(rows, spec, client))
     if est.scores in ("leverage", "root_leverage"):
-        if est.approx != "exact":
-            raise NotImplementedError(f"scores={est.scores!r} with approx={est.approx!r} is not "
-                                      "available for dask input; use approx='exact'")
-        R = _global_r(rows, bool(est.fit_intercept), client)
-        return replace(spec, basis=_leverage_basis(R, int(rows.lengths.sum()), None)[0])
+        n, p = int(rows.lengths.sum()), rows.d + int(spec.fit_intercept)
+        if est.approx == "sketch":
+            R = _sketch_r(rows, spec.fit_intercept, stream_key(key), default_sketch_size(n, p), client)
+        else:
+            R = _global_r(rows, spec.fit_intercept, client)
+        return replace(spec, basis=_leverage_basis(R, n, None)[0])
     return spec
 
 
@@ -202,7 +246,7 @@ def fit_sampler(est, X, y, score_fn, keys_fn):
     pcoef = np.asarray(pilot_fit.coef, dtype=np.float64)
     pint = float(pilot_fit.intercept) if est.fit_intercept else 0.0
 
-    spec = _score_spec(est, rows, pcoef, pint, score_fn, client)
+    spec = _score_spec(est, rows, pcoef, pint, score_fn, score_key, client)
     scores = _persist(_scores_array(rows, pilot_idx, spec), client)
     m = n - pilot
     a = 0.1 * min(size, m) / m if est.min_prob is None else float(est.min_prob)

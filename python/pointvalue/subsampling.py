@@ -315,13 +315,14 @@ class InfluenceSampler(_Params):
     computed once; non-numeric columns raise TypeError); `y` a dask array or Series, a numpy
     array, or the name of a column of the DataFrame. The active ``distributed`` client is used
     when there is one, else dask's default scheduler. The result is the in-memory fit's for the
-    same seed, whatever the chunking: the same pilot, the same scores and ``λ`` (to rounding,
+    same seed, whatever the chunking (sketches excepted): the same pilot, the same scores and ``λ`` (to rounding,
     ~1e-15 relative), the same ``indices_``, ``weights_`` and coefficients. Each pass over the
     data is one task per chunk running the C++ kernels: the pilot rows are gathered and fitted
     on the client; Σ of the influence comes from per-chunk moments merged as a tree
-    (``approx="exact"`` and ``"diag"``; ``"lowrank"`` and ``"sketch"`` raise
-    NotImplementedError), the leverage from the R factor of a tall-skinny QR (``approx="exact"``
-    only); ``λ`` is solved exactly from per-chunk summaries (a few rounds of 1024-bin
+    (``approx="exact"``, ``"diag"``; ``"sketch"``: per-chunk SRHTs summed into Σ̂ — deterministic
+    for a given chunking but not the in-memory SRHT, see ``docs/dask.md``; ``"lowrank"`` raises
+    NotImplementedError), the leverage from the R factor of a tall-skinny QR (or of the stacked
+    per-chunk SRHTs for ``approx="sketch"``); ``λ`` is solved exactly from per-chunk summaries (a few rounds of 1024-bin
     histograms of the breakpoints, then the few rows left near ``λ`` are gathered), without
     gathering the scores; the Poisson draw reads the global row indices of its stream; only the
     sample is gathered for the refit. Then ``scores_`` is a *persisted* dask array (on the
