@@ -139,6 +139,10 @@ def test_influence_moments_merge_to_global_sigma(rng):
             for r in (slice(0, 1000), slice(1000, 2000))])
         ref = pv.influence_scores(X, y, coef, model="logistic", intercept=b, approx=approx)
         assert_allclose(got, ref, rtol=1e-12)
+    opt.approx = glm.Approx.lowrank
+    with pytest.raises(ValueError, match="sketch factor"):
+        glm.influence_scores_given(X, y, coef, None, m, opt)
+    opt.approx = glm.Approx.exact
     with pytest.raises(ValueError, match="do not match"):
         glm.influence_scores_given(X, y, coef, None, glm.InfluenceMoments(1.0, np.zeros(2),
                                                                           np.zeros((2, 2))), opt)
@@ -173,17 +177,19 @@ def test_leverage_scores_dask_sketch(rng):
         pv.leverage_scores(Xd, method="sketch", sketch_size=3)
 
 
-def test_influence_sketch_on_dask(rng):
-    """approx='sketch': exact Gram when every chunk is sketched at its padded length (the fit is the
-    in-memory exact one), else deterministic and within the sketch's error of the exact scores."""
+@pytest.mark.parametrize("approx", ["sketch", "lowrank"])
+def test_influence_sketch_on_dask(rng, approx):
+    """approx='sketch'/'lowrank': exact Gram when every chunk is sketched at its padded length (the
+    fit is the in-memory one: for lowrank of full rank d the correction is exact too), else
+    deterministic and within the sketch's error of the exact scores."""
     X, y = data(rng, n=1024, d=4, model="logistic")
     ref = pv.InfluenceSampler(model="logistic", size=150, random_state=2).fit(X, y)
-    s = pv.InfluenceSampler(model="logistic", size=150, approx="sketch", random_state=2).fit(
+    s = pv.InfluenceSampler(model="logistic", size=150, approx=approx, random_state=2).fit(
         *chunked(X, y, (256,)))
     assert_same_fit(s, ref)
     X, y = data(rng, n=20_000, d=5)
     Xd, yd = chunked(X, y, (3000, 11, 9000, 7989))
-    kw = dict(size=500, approx="sketch", target="prediction", random_state=4)
+    kw = dict(size=500, approx=approx, target="prediction", random_state=4)
     s1 = pv.InfluenceSampler(**kw).fit(Xd, yd)
     s2 = pv.InfluenceSampler(**kw).fit(Xd, yd)
     assert_array_equal(s1.indices_, s2.indices_)
@@ -209,8 +215,6 @@ def test_bad_dask_input(rng):
     df = dd.from_pandas(pd.DataFrame({"a": X[:, 0], "b": ["x"] * 400, "y": y}), npartitions=2)
     with pytest.raises(TypeError, match="non-numeric columns \\['b'\\]"):
         s.fit(df, "y")
-    with pytest.raises(NotImplementedError, match="approx='lowrank'"):
-        pv.InfluenceSampler(size=50, approx="lowrank").fit(Xd, y)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from ._dask import (
     _gather_rows,
     _global_r,
     _leverage_basis,
+    _merge_r,
     _persist,
     _Rows,
     _sketch_r,
@@ -38,7 +39,7 @@ from ._dask import (
     sketch_rows,
     solve_lambda,
 )
-from .influence import _check_response_lenient
+from .influence import _check_response_lenient, default_rank
 from .leverage import default_sketch_size
 from .random import stream_key
 from .sampling import merge_smallest, poisson_sample, smallest_uniforms
@@ -72,6 +73,7 @@ def _influence_options(spec):
     # sketch: the scores use the sketched Σ̂ as a given dense Σ, exactly as the in-memory kernel
     opt.approx = glm.Approx.__members__["exact" if spec.approx == "sketch" else spec.approx]
     opt.tau, opt.l2, opt.fit_intercept = spec.tau, spec.l2, spec.fit_intercept
+    opt.rank = default_rank(len(spec.coef))  # lowrank: the in-memory default
     opt.intercept = spec.intercept if spec.fit_intercept else 0.0
     return opt
 
@@ -146,15 +148,15 @@ def _irls_weights(Xc, spec):
     return e / ((1.0 + e) * (1.0 + e))
 
 
-def _chunk_sketch_gram(Xc, start, spec, mean, key, r):
-    """(S_c Z_c)ᵀ(S_c Z_c) with Z_c = W^½(X_c − mean) (no centring without an intercept)."""
+def _chunk_sketch_r(Xc, start, spec, mean, key, r):
+    """R of S_c Z_c with Z_c = W^½(X_c − mean) (no centring without an intercept)."""
     Xc = _chunk_design(Xc, start)
     Z = np.sqrt(_irls_weights(Xc, spec))[:, None] * (
         np.asarray(Xc, dtype=np.float64) - (mean if spec.fit_intercept else 0.0))
     if r == 0:
-        return np.zeros((Z.shape[1], Z.shape[1]))
-    SZ = _core.sketch.srht(np.ascontiguousarray(Z), chunk_key(key, start), int(r))
-    return SZ.T @ SZ
+        return np.zeros((0, Z.shape[1]))
+    return np.linalg.qr(_core.sketch.srht(np.ascontiguousarray(Z), chunk_key(key, start), int(r)),
+                        mode="r")
 
 
 def _global_moments(rows, spec, client):
@@ -164,24 +166,23 @@ def _global_moments(rows, spec, client):
 
 
 def _sketched_moments(rows, spec, key, client):
-    """(s, mean) exact (diag moments pass), Σ̂ = Σ_c of per-chunk SRHT Grams (second pass)."""
+    """(s, mean, diag) exact (diag moments pass), then F with FᵀF = Σ̂ = Σ_c (S_c Z_c)ᵀ(S_c Z_c),
+    the per-chunk SRHTs (second pass, a tree of QRs). sketch: (s, mean, Σ̂); lowrank: (s, mean,
+    diag, F)."""
     n, p = int(rows.lengths.sum()), rows.d + int(spec.fit_intercept)
-    s, mean, _ = _global_moments(rows, replace(spec, approx="diag"), client)
+    s, mean, diag = _global_moments(rows, replace(spec, approx="diag"), client)
     r = sketch_rows(rows.lengths, default_sketch_size(n, p))
-    parts = [delayed(_chunk_sketch_gram)(rows.X[k], int(rows.starts[k]), spec, mean, key, int(r[k]))
+    parts = [delayed(_chunk_sketch_r)(rows.X[k], int(rows.starts[k]), spec, mean, key, int(r[k]))
              for k in range(len(rows.X))]
-    return s, mean, _compute([_tree(parts, np.add)], client)[0]
+    F = _compute([_tree(parts, _merge_r)], client)[0]
+    return (s, mean, diag, F) if spec.approx == "lowrank" else (s, mean, F.T @ F)
 
 
 def _score_spec(est, rows, coef, intercept, score_fn, key, client):
     spec = _ScoreSpec(est.scores, est.model, est.target, est.approx, float(est.tau), float(est.l2),
                       bool(est.fit_intercept), coef, intercept, score_fn)
     if est.scores == "influence":
-        if est.approx == "lowrank":
-            raise NotImplementedError(
-                "approx='lowrank' is not available for dask input; use approx='exact', 'diag' or "
-                "'sketch' (per-chunk SRHT)")
-        if est.approx == "sketch":
+        if est.approx in ("sketch", "lowrank"):
             return replace(spec, moments=_sketched_moments(rows, spec, stream_key(key), client))
         return replace(spec, moments=_global_moments(rows, spec, client))
     if est.scores in ("leverage", "root_leverage"):

@@ -319,9 +319,9 @@ class InfluenceSampler(_Params):
     ~1e-15 relative), the same ``indices_``, ``weights_`` and coefficients. Each pass over the
     data is one task per chunk running the C++ kernels: the pilot rows are gathered and fitted
     on the client; Σ of the influence comes from per-chunk moments merged as a tree
-    (``approx="exact"``, ``"diag"``; ``"sketch"``: per-chunk SRHTs summed into Σ̂ — deterministic
-    for a given chunking but not the in-memory SRHT, see ``docs/dask.md``; ``"lowrank"`` raises
-    NotImplementedError), the leverage from the R factor of a tall-skinny QR (or of the stacked
+    (``approx="exact"``, ``"diag"``; ``"sketch"`` and ``"lowrank"``: per-chunk SRHTs summed into
+    Σ̂ — deterministic for a given chunking but not the in-memory SRHT, see ``docs/dask.md``), the
+    leverage from the R factor of a tall-skinny QR (or of the stacked
     per-chunk SRHTs for ``approx="sketch"``); ``λ`` is solved exactly from per-chunk summaries (a few rounds of 1024-bin
     histograms of the breakpoints, then the few rows left near ``λ`` are gathered), without
     gathering the scores; the Poisson draw reads the global row indices of its stream; only the
