@@ -224,7 +224,7 @@ def test_bad_dask_input(rng):
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                       host="127.0.0.1", dashboard_address=None)
+                                       host="127.0.0.1", dashboard_address=":0")
     c = distributed.Client(cluster)
     yield c
     c.close()
