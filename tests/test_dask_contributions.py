@@ -16,11 +16,7 @@ distributed = pytest.importorskip("distributed")
 pytest.importorskip("cloudpickle").register_pickle_by_value(sys.modules[__name__])
 
 
-@pytest.fixture(scope="module")
-def client():
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
-                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as c:
-        yield c
+# the `client` fixture (a 2-worker LocalCluster per module) is in conftest.py
 
 
 def classification(seed=0, n=400, n_val=200, d=5, n_classes=2):
