@@ -221,14 +221,7 @@ def test_bad_dask_input(rng):
 # LocalCluster
 
 
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                       host="127.0.0.1", dashboard_address=":0")
-    c = distributed.Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
+# the `client` fixture (a 2-worker LocalCluster per module) is in conftest.py
 
 
 @pytest.mark.parametrize("rows", CHUNKINGS)

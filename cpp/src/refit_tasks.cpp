@@ -241,7 +241,7 @@ void evaluate_contributions(const Problem& p, const std::int64_t* sub_ptr,
                             double* delta, std::int32_t* status) {
   check_problem(p);
   check_subsets(sub_ptr, sub_idx, n_sub, n_sub_idx, tgt_ptr, tgt_idx, n_tgt, p.X.rows);
-  const Engine eng(p, n_sub >= 16);
+  const Engine eng(p);
   const idx n_pool = p.X.rows;
   std::exception_ptr error;
 #if defined(PV_HAVE_OPENMP)
@@ -292,7 +292,7 @@ void marginal_contributions(const Problem& p, const Sampler& smp, const std::int
   std::vector<i64> perms;
   group_perms(smp, m, group, r0, r1, perms);
   const i64 n_tasks = nr * n_groups;
-  const Engine eng(p, n_tasks >= 16);
+  const Engine eng(p);
 #if defined(PV_HAVE_OPENMP)
 #pragma omp parallel num_threads(std::max(1, p.n_threads))
 #endif
