@@ -66,19 +66,19 @@ def test_import_does_not_import_dask():
     ("logistic", classification, 2), ("logistic", classification, 3), ("ols", regression, 0)])
 def test_contributions_identical_to_local(client, model, make, n_classes):
     data = make(n_classes=n_classes) if n_classes else make()
-    local = pv.marginal_contributions(*data, model=model, **KW)
+    local = pv.marginal_contributions(*data, model=model, **KW, client=False)
     with distributed.get_task_stream(client) as stream:
         farmed = pv.marginal_contributions(*data, model=model, client=client, **KW)
     assert len(tasks_run(stream, "contributions")) == 3  # 30 rounds in ranges of 13 rounds (512 Δ)
     assert_same(local, farmed)
     assert farmed.meta == local.meta
-    assert_same(local, pv.marginal_contributions(*data, model=model, n_jobs=2, **KW))
+    assert_same(local, pv.marginal_contributions(*data, model=model, n_jobs=2, **KW, client=False))
 
 
 def test_contributions_progress_bar(client, capsys):
     data = regression()
     farmed = pv.marginal_contributions(*data, model="ols", client=client, **{**KW, "progress": True})
-    assert_same(pv.marginal_contributions(*data, model="ols", **KW), farmed)
+    assert_same(pv.marginal_contributions(*data, model="ols", **KW, client=False), farmed)
     assert "1200/1200" in capsys.readouterr().err
 
 
@@ -88,7 +88,7 @@ def test_sklearn_estimator_identical_to_local(client):
     data = classification(n=120)
     kw = dict(points=[0, 5, 7], n_samples=2, sizes=(20, 40), random_state=1, progress=False, points_per_subset=2)
     est = LogisticRegression(C=1.0, tol=1e-10, max_iter=1000)
-    local = pv.marginal_contributions(*data, model=est, **kw)
+    local = pv.marginal_contributions(*data, model=est, **kw, client=False)
     with distributed.get_task_stream(client) as stream:
         farmed = pv.marginal_contributions(*data, model=est, client=client, **kw)
     assert len(tasks_run(stream, "refits")) == 4  # 2 rounds × 2 base sets
@@ -102,27 +102,27 @@ def test_evaluate_contributions_identical_to_local(client):
     rng = np.random.default_rng(5)
     subsets = [rng.choice(np.arange(10, 400), size=int(k), replace=False) for k in rng.integers(20, 80, 50)]
     targets = np.tile(np.arange(10)[:, None], 5).T.reshape(50, -1)[:, :2]
-    local = pv.evaluate_contributions(X, y, Xv, yv, subsets, targets)
+    local = pv.evaluate_contributions(X, y, Xv, yv, subsets, targets, client=False)
     with distributed.get_task_stream(client) as stream:
         farmed = pv.evaluate_contributions(X, y, Xv, yv, subsets, targets, client=client)
     assert len(tasks_run(stream, "evaluate")) == 7  # 50 subsets: ceil(50 / 8) parts of ≥ 8
     assert_array_equal(local, farmed)
     Xr, yr, Xvr, yvr = regression()
     est = Ridge(alpha=1.0)
-    assert_array_equal(pv.evaluate_contributions(Xr, yr, Xvr, yvr, subsets[:3], targets[:3], model=est),
+    assert_array_equal(pv.evaluate_contributions(Xr, yr, Xvr, yvr, subsets[:3], targets[:3], model=est, client=False),
                        pv.evaluate_contributions(Xr, yr, Xvr, yvr, subsets[:3], targets[:3], model=est,
                                                  client=client))
     inside = [*subsets[:-1], np.r_[subsets[-1], targets[-1, 0]]]  # a target in its own subset
-    errors = [_raised(pv.evaluate_contributions, X, y, Xv, yv, inside, targets, client=c) for c in (None, client)]
+    errors = [_raised(pv.evaluate_contributions, X, y, Xv, yv, inside, targets, client=c) for c in (False, client)]
     assert type(errors[0]) is type(errors[1]) is ValueError and str(errors[0]) == str(errors[1])
     assert "lies in subsets[49]" in str(errors[1])
 
 
 def test_resume_and_extend_with_a_client(client):
     data = classification(n_classes=3)
-    full = pv.marginal_contributions(*data, **KW)
+    full = pv.marginal_contributions(*data, **KW, client=False)
     part = pv.marginal_contributions(*data, **{**KW, "n_samples": 12}, client=client)
-    assert_same(part, pv.marginal_contributions(*data, **{**KW, "n_samples": 12}))
+    assert_same(part, pv.marginal_contributions(*data, **{**KW, "n_samples": 12}, client=False))
     more = part.extend(*data, n_samples=18, progress=False, client=client)
     assert_same(full, more)
     assert more.meta["engine"]["rounds"] == 30
@@ -138,7 +138,7 @@ def test_exception_inside_a_task_is_the_local_one(client):
     kw = dict(model=LogisticRegression(), points=[0, 50], n_samples=2, sizes=(3, 5), stratify=False,
               random_state=0, progress=False)
     local, farmed = (_raised(pv.marginal_contributions, X, y, Xv, np.r_[0, 1, yv[2:]], client=c, **kw)
-                     for c in (None, client))
+                     for c in (False, client))
     assert type(local) is type(farmed) and isinstance(farmed, ValueError)
     assert str(local) == str(farmed)
 
@@ -155,10 +155,10 @@ def test_errors_are_the_local_exceptions(client):
     bad = X.copy()
     bad[3, 1] = np.nan
     kw = dict(model="ols", points=np.arange(40), n_samples=30, random_state=0, progress=False)
-    local, farmed = (_raised(mc, bad, y, Xv, yv, sizes=(20, 40), client=c, **kw) for c in (None, client))
+    local, farmed = (_raised(mc, bad, y, Xv, yv, sizes=(20, 40), client=c, **kw) for c in (False, client))
     assert type(local) is type(farmed) is ValueError and str(local) == str(farmed)
     # k ≤ d + 1 rows: singular least-squares subsets, found by the kernel inside the tasks
-    local, farmed = (_raised(mc, X, y, Xv, yv, sizes=(3, 9), client=c, **kw) for c in (None, client))
+    local, farmed = (_raised(mc, X, y, Xv, yv, sizes=(3, 9), client=c, **kw) for c in (False, client))
     assert type(local) is type(farmed) is ValueError
     assert "singular" in str(farmed)
     assert str(local).split("(first:")[1] == str(farmed).split("(first:")[1]  # the same point and k
@@ -166,23 +166,26 @@ def test_errors_are_the_local_exceptions(client):
         mc(X, y, Xv, yv, model="ols", n_samples=1, sizes=(20, 40), client=client.scheduler.address)
 
 
-def test_client_none_runs_locally_unless_a_joblib_dask_context(client):
+def test_client_none_uses_the_active_client_and_false_runs_locally(client):
     import joblib
 
     data = regression()
     assert distributed.default_client() is client  # an active default client ...
     with distributed.get_task_stream(client) as stream:
-        local = pv.marginal_contributions(*data, model="ols", **KW)
-    assert not tasks_run(stream, "")  # ... is not used by client=None
-    with distributed.get_task_stream(client) as stream, joblib.parallel_config(backend="dask"):
-        farmed = pv.marginal_contributions(*data, model="ols", **KW)
+        local = pv.marginal_contributions(*data, model="ols", **KW, client=False)
+    assert not tasks_run(stream, "")  # ... is not used with client=False
+    with distributed.get_task_stream(client) as stream:
+        farmed = pv.marginal_contributions(*data, model="ols", **KW)  # ... but by client=None
         u = pv.ModelUtility(*data, model="ols")
         values = pv.semivalues(u, sampler="msr", n_samples=64, random_state=0, progress=False)
     assert len(tasks_run(stream, "contributions")) == 3
     assert tasks_run(stream, "semivalue")
     assert_same(local, farmed)
     assert_array_equal(values.values, pv.semivalues(u, sampler="msr", n_samples=64, random_state=0,
-                                                    progress=False).values)
+                                                    progress=False, client=False).values)
+    with distributed.get_task_stream(client) as stream, joblib.parallel_config(backend="dask"):
+        assert_same(local, pv.marginal_contributions(*data, model="ols", **KW))  # the joblib context's
+    assert len(tasks_run(stream, "contributions")) == 3
 
 
 # ------------------------------------------------------------------------------------------------
@@ -221,7 +224,7 @@ def test_semivalues_identical_to_local(client, utility, sampler, n_samples, trun
     sampler = "exact" if sampler == "loo" else sampler
     kw = dict(n_players=n_players, method=method, sampler=sampler, n_samples=n_samples, truncation=truncation,
               random_state=4, progress=False)
-    local = pv.semivalues(u, **kw)
+    local = pv.semivalues(u, **kw, client=False)
     with distributed.get_task_stream(client) as stream:
         farmed = pv.semivalues(u, client=client, **kw)
     assert tasks_run(stream, "semivalue")
@@ -237,12 +240,12 @@ def test_semivalue_errors_are_the_local_exceptions(client):
         return float("nan") if len(S) > 7 else float(len(S))
 
     kw = dict(n_players=10, sampler="msr", n_samples=64, random_state=0, progress=False)
-    local, farmed = (_raised(pv.semivalues, nan_for_big, client=c, **kw) for c in (None, client))
+    local, farmed = (_raised(pv.semivalues, nan_for_big, client=c, **kw) for c in (False, client))
     assert type(local) is type(farmed) is ValueError and str(local) == str(farmed)
     X, y, Xv, yv = classification(n=10)
     u = pv.ModelUtility(X, y, Xv, yv, l2=0.0)  # separable subsets: Newton cannot converge
     kw = dict(n_samples=2, sampler="permutation", random_state=0, progress=False)
-    local, farmed = (_raised(pv.semivalues, u, client=c, **kw) for c in (None, client))
+    local, farmed = (_raised(pv.semivalues, u, client=c, **kw) for c in (False, client))
     assert type(local) is type(farmed) is ValueError and str(local) == str(farmed)
 
 
@@ -253,7 +256,7 @@ def test_semivalue_errors_are_the_local_exceptions(client):
 def test_worker_lost_mid_run_changes_nothing(client, tmp_path):
     """The first task to start kills its worker process; the scheduler reruns it elsewhere."""
     data = classification()
-    local = pv.marginal_contributions(*data, **KW)
+    local = pv.marginal_contributions(*data, **KW, client=False)
     plugin = _KillFirstTask(str(tmp_path / "killed"), "pointvalue-contributions")
     client.register_plugin(plugin, name="kill-first-task")
     try:

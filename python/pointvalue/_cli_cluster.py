@@ -16,9 +16,10 @@ def add_scheduler_argument(parser) -> None:
 @contextlib.contextmanager
 def scheduler_client(address, n_workers: int):
     """A ``distributed.Client`` of `address` ('local': a new LocalCluster of `n_workers`
-    one-thread processes), closed on exit; None when `address` is None."""
+    one-thread processes), closed on exit; False (a local run, whatever client the process
+    has) when `address` is None."""
     if address is None:
-        yield None
+        yield False
         return
     try:
         from distributed import Client, LocalCluster
@@ -30,9 +31,12 @@ def scheduler_client(address, n_workers: int):
                 cluster = stack.enter_context(LocalCluster(n_workers=n_workers, threads_per_worker=1,
                                                            processes=True, host="127.0.0.1",
                                                            dashboard_address=":0"))
-                client = stack.enter_context(Client(cluster))
+                client = stack.enter_context(Client(cluster, set_as_default=False))
             else:
-                client = stack.enter_context(Client(address, timeout="10s"))
+                client = stack.enter_context(Client(address, timeout="10s", set_as_default=False))
         except (OSError, TimeoutError, ValueError) as exc:
             raise SystemExit(f"error: --scheduler {address}: {exc}") from None
+        # current only inside the command (a client that failed to connect is never left behind
+        # as the process's default client)
+        stack.enter_context(client.as_current())
         yield client

@@ -39,18 +39,32 @@ _TASKS_PER_THREAD = 4
 def resolve_client(client):
     """The ``distributed.Client`` to farm work to, or None for a local run.
 
-    ``None`` means a local run unless a ``joblib.parallel_config(backend="dask")`` context is
-    active, whose client (the active one) is then used; the mere existence of a default client
-    does not move a call to it."""
+    ``None``: the active client when there is one (the default client, or the client of a
+    ``joblib.parallel_config(backend="dask")`` context), as LightGBM's Dask estimators and
+    ``InfluenceSampler.fit`` on dask collections do; else a local run. ``False``: a local run
+    even when a client is active."""
+    if client is False:
+        return None
     if client is None:
-        return _joblib_dask_client()
+        return _active_client() or _joblib_dask_client()
     try:
         from distributed import Client
     except ImportError:  # pragma: no cover - a Client cannot exist without distributed
-        raise TypeError(f"client must be a dask.distributed.Client or None, got {client!r}") from None
+        raise TypeError(f"client must be a dask.distributed.Client, None or False, got {client!r}") from None
     if not isinstance(client, Client):
-        raise TypeError(f"client must be a dask.distributed.Client or None, got {type(client).__name__}")
+        raise TypeError(f"client must be a dask.distributed.Client, None or False, got {type(client).__name__}")
     return client
+
+
+def _active_client():
+    if "distributed" not in sys.modules:
+        return None  # no client can be active without distributed imported
+    from distributed import get_client
+
+    try:
+        return get_client()
+    except ValueError:  # no client in this context
+        return None
 
 
 def _joblib_dask_client():

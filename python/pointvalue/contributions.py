@@ -286,11 +286,11 @@ def marginal_contributions(
         1e-8 absolute up to k = 5000).
     max_iter : int, default 100
         Newton / chord iteration limit per fit.
-    client : dask.distributed.Client, optional
+    client : dask.distributed.Client, None or False, default None
         Farm the rounds to the workers of this cluster (see the Dask note); the samples are the
-        local run's, bit for bit. None: on this machine, unless a
-        ``joblib.parallel_config(backend="dask")`` context is active, whose client is then used
-        (an active default client alone does not move the call).
+        local run's, bit for bit. None: the active client when there is one (the default
+        client, or that of a ``joblib.parallel_config(backend="dask")`` context), as LightGBM's
+        Dask estimators do, else this machine. False: this machine, whatever client is active.
 
     Returns
     -------
@@ -422,7 +422,7 @@ def evaluate_contributions(
     ----------
     X, y, X_val, y_val, model, l2, metric, approx, n_jobs, tol, max_iter
         As in :func:`marginal_contributions`.
-    client : dask.distributed.Client, optional
+    client : dask.distributed.Client, None or False, default None
         Evaluate parts of the subsets as tasks on this cluster (one scikit-learn refit task per
         subset for an estimator), the data scattered once; same Δ as the local run. None: as in
         :func:`marginal_contributions`.

@@ -575,10 +575,11 @@ def semivalues(
         Threads of the engine / joblib workers (scikit-learn's meaning; None → 1).
     progress : bool, default True
         A tqdm progress bar.
-    client : dask.distributed.Client, optional
-        Run the evaluations and walks on this cluster (see the Dask note). None: on this machine,
-        unless a ``joblib.parallel_config(backend="dask")`` context is active, whose client is
-        then used. The values are the local run's, bit for bit, for the same seed.
+    client : dask.distributed.Client, None or False, default None
+        Run the evaluations and walks on this cluster (see the Dask note). None: the active
+        client when there is one, else this machine; False: this machine (as in
+        :func:`pointvalue.marginal_contributions`). The values are the local run's, bit for
+        bit, for the same seed.
 
     Returns
     -------
