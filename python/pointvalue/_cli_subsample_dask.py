@@ -193,18 +193,21 @@ def _split_target(A, t):
 
 
 class NpyRows:
-    """A ``.npy`` file as an array-like for ``dask.array.from_array``: every task memory-maps the
-    file itself (``np.load(mmap_mode="r")``) and copies only its rows. Pickles as its path (a
-    numpy memmap would pickle as its whole contents), and dask's token is the path, size and
-    modification time (dask would otherwise hash the whole mapped file to name the array)."""
+    """A ``.npy`` file as an array-like for ``dask.array.from_array``: every read memory-maps the
+    file (``np.load(mmap_mode="r")``), copies its rows and unmaps it again, so a worker's resident
+    memory holds only the chunk (file pages stay mapped only during the copy: a long-lived map
+    would count every page read so far in the worker's RSS, which distributed's memory monitor
+    reads). Pickles as its path (a numpy memmap would pickle as its whole contents), and dask's
+    token is the path, size and modification time (dask would otherwise hash the whole mapped
+    file to name the array)."""
 
     def __init__(self, path):
         self.path = os.path.abspath(path)
         head = np.load(self.path, mmap_mode="r")
         self.shape, self.dtype, self.ndim = head.shape, head.dtype, head.ndim
+        del head
         st = os.stat(self.path)
         self._token = (self.path, st.st_size, st.st_mtime_ns)
-        self._mm = None
 
     def __reduce__(self):
         return (type(self), (self.path,))
@@ -213,9 +216,10 @@ class NpyRows:
         return ("pointvalue-npy",) + self._token
 
     def __getitem__(self, key):
-        if self._mm is None:
-            self._mm = np.load(self.path, mmap_mode="r")
-        return np.array(self._mm[key])
+        mm = np.load(self.path, mmap_mode="r")
+        rows = np.array(mm[key])
+        del mm  # the last reference: unmapped now
+        return rows
 
     def __len__(self):
         return self.shape[0]
