@@ -81,6 +81,79 @@ InfluenceScores influence_scores_py(py::array X, py::array y, py::array coef,
   return out;
 }
 
+// Chunked data: a chunk's moments of Σ (read-only; rebuilt from arrays after a transfer).
+InfluenceMoments make_moments(double s, py::array mean, py::array C) {
+  const py::ssize_t d = mean.ndim() == 1 ? mean.shape(0) : -1;
+  if (d < 0) throw py::value_error("mean must be 1-D");
+  const double* mp = vector_data(mean, d, "mean");
+  if (!py::isinstance<py::array_t<double>>(C) || C.ndim() != 2 || C.shape(0) != d ||
+      (C.shape(1) != d && C.shape(1) != 1))
+    throw py::value_error("C must be a float64 array of shape (d, d) or (d, 1), d = len(mean)");
+  const auto cv = matrix_view(C, "C");
+  InfluenceMoments m;
+  m.s = s;
+  m.mean = Eigen::Map<const Eigen::VectorXd>(mp, d);
+  m.C.resize(d, C.shape(1));
+  for (idx i = 0; i < cv.rows; ++i)
+    for (idx j = 0; j < cv.cols; ++j)
+      m.C(i, j) = cv.row_major ? cv.data[i * cv.cols + j] : cv.data[j * cv.rows + i];
+  return m;
+}
+
+InfluenceMoments influence_moments_py(py::array X, py::array y, py::array coef,
+                                      std::optional<py::array> sample_weight,
+                                      const InfluenceOptions& options) {
+  const auto [f32, view, view32] = design_view(X);
+  const double* yp = vector_data(y, view.rows, "y");
+  const double* cp = vector_data(coef, view.cols, "coef");
+  const double* wp = optional_vector(sample_weight, view.rows, "sample_weight");
+  py::gil_scoped_release release;
+  return f32 ? influence_moments(view32, yp, cp, wp, options)
+             : influence_moments(view, yp, cp, wp, options);
+}
+
+InfluenceScores influence_scores_given_py(py::array X, py::array y, py::array coef,
+                                          std::optional<py::array> sample_weight,
+                                          const InfluenceMoments& moments,
+                                          const InfluenceOptions& options) {
+  const auto [f32, view, view32] = design_view(X);
+  const double* yp = vector_data(y, view.rows, "y");
+  const double* cp = vector_data(coef, view.cols, "coef");
+  const double* wp = optional_vector(sample_weight, view.rows, "sample_weight");
+  InfluenceScores out{py::array_t<double>(view.rows), {}};
+  double* o = out.scores.mutable_data();
+  {
+    py::gil_scoped_release release;
+    out.r = f32 ? influence_scores(view32, yp, cp, wp, options, moments, o)
+                : influence_scores(view, yp, cp, wp, options, moments, o);
+  }
+  return out;
+}
+
+void bind_moments(py::module_& m) {
+  py::class_<InfluenceMoments>(m, "InfluenceMoments", py::module_local(),
+                               "Moments of Σ from a chunk of rows (read-only attributes).")
+      .def(py::init(&make_moments), py::arg("s"), py::arg("mean"), py::arg("C"))
+      .def_readonly("s", &InfluenceMoments::s)
+      .def_property_readonly("mean", [](const InfluenceMoments& g) { return to_numpy(g.mean); })
+      .def_property_readonly("C", [](const InfluenceMoments& g) {
+        py::array_t<double> a({g.C.rows(), g.C.cols()});
+        auto r = a.mutable_unchecked<2>();
+        for (idx i = 0; i < g.C.rows(); ++i)
+          for (idx j = 0; j < g.C.cols(); ++j) r(i, j) = g.C(i, j);
+        return a;
+      })
+      .def_readonly("status", &InfluenceMoments::status);
+  m.def("influence_moments", &influence_moments_py, py::arg("X"), py::arg("y"), py::arg("coef"),
+        py::arg("sample_weight"), py::arg("options"),
+        "Moments of Σ from the rows of X (approx exact or diag).");
+  m.def("merge_influence_moments", &merge_influence_moments, py::arg("a"), py::arg("b"),
+        py::arg("options"), "Moments of the union of two disjoint row sets.");
+  m.def("influence_scores_given", &influence_scores_given_py, py::arg("X"), py::arg("y"),
+        py::arg("coef"), py::arg("sample_weight"), py::arg("moments"), py::arg("options"),
+        "Influence norms of the rows of X with Σ from the given (global) moments.");
+}
+
 void bind_enums(py::module_& m) {
   py::enum_<Model>(m, "Model", py::module_local(), "The models of the glm family.")
       .value("ols", Model::OLS)
@@ -161,6 +234,7 @@ void bind_glm(py::module_& parent) {
         "Penalized objective Σ w loss + l2/2 ‖coef‖².");
   m.def("influence_scores", &influence_scores_py, py::arg("X"), py::arg("y"), py::arg("coef"),
         py::arg("sample_weight"), py::arg("options"), "Influence norms ‖ψ_i‖ of every row.");
+  bind_moments(m);
 }
 
 }  // namespace pointvalue::bindings

@@ -1,5 +1,8 @@
 // Norms of per-row influence functions (Ting & Brochu, NeurIPS 2018): exact, diagonal, low-rank
 // and sketched forms of Σ⁻¹, then one blocked pass over the rows.
+#include <stdexcept>
+#include <string>
+
 #include "glm_detail.hpp"
 #include "pointvalue/sketch.hpp"
 
@@ -282,9 +285,25 @@ void lowrank_affine(const Setup& s, const MatrixXd& SX, AffineNorm& A, Influence
   }
 }
 
+// The moments a chunk contributes (given is null), or only f and D with the moments `given`.
+template <class T>
+Moments influence_pass(const MatrixView<T>& X, const double* y, const VectorXd& theta,
+                       const double* w, const InfluenceOptions& opt, bool given, double* f,
+                       double* D) {
+  const bool quantile = opt.model == Model::Quantile;
+  const double qscale = quantile ? 1.0 / (opt.tau * (1.0 - opt.tau)) : 1.0;
+  const VectorXd abs_theta = theta.cwiseAbs();
+  const bool icpt = opt.fit_intercept;
+  const GramKind kind =
+      given ? GramKind::None : (opt.approx == Approx::Exact ? GramKind::Full : GramKind::Diag);
+  return glm_pass(X, y, w, theta, icpt ? opt.intercept : 0.0, nullptr, opt.model, opt.tau, qscale,
+                  icpt && !given, kind, false, f, D, quantile ? &abs_theta : nullptr);
+}
+
 template <class T>
 InfluenceResult influence_scores_t(const MatrixView<T>& X, const double* y, const double* coef,
-                                const double* w, const InfluenceOptions& opt, double* out) {
+                                const double* w, const InfluenceOptions& opt,
+                                const InfluenceMoments* given, double* out) {
   const idx n = X.rows, d = X.cols;
   const bool icpt = opt.fit_intercept;
   const double l2 = opt.l2;
@@ -295,15 +314,14 @@ InfluenceResult influence_scores_t(const MatrixView<T>& X, const double* y, cons
   // (C = C_G + l2 I with C_G the centred Gram with weights D when there is an intercept, the
   // plain weighted Gram otherwise; only its diagonal unless approx is exact).
   std::vector<double> f(n), D(n);
-  const bool quantile = opt.model == Model::Quantile;
-  const double qscale = quantile ? 1.0 / (opt.tau * (1.0 - opt.tau)) : 1.0;
-  const VectorXd abs_theta = theta.cwiseAbs();
   const bool pred = opt.target == Target::Prediction;
   AffineNorm A;
-  Moments m = glm_pass(X, y, w, theta, icpt ? opt.intercept : 0.0, nullptr, opt.model, opt.tau,
-                       qscale, icpt,
-                       opt.approx == Approx::Exact ? GramKind::Full : GramKind::Diag,
-                       false, f.data(), D.data(), quantile ? &abs_theta : nullptr);
+  Moments m = influence_pass(X, y, theta, w, opt, given != nullptr, f.data(), D.data());
+  if (given) {  // Σ of all rows (chunked data): this chunk only supplies f
+    m.s = given->s;
+    m.mean = given->mean;
+    m.C = given->C;
+  }
   if (!m.C.allFinite() || !std::isfinite(m.s) || !m.mean.allFinite()) {
     info.status = Status::NonFinite;  // NaN/inf in X or an overflowing IRLS weight
     return info;
@@ -341,7 +359,7 @@ InfluenceResult influence_scores_t(const MatrixView<T>& X, const double* y, cons
 
 InfluenceResult influence_scores(const MatrixView<double>& X, const double* y, const double* coef,
                               const double* w, const InfluenceOptions& opt, double* out) {
-  return influence_scores_t(X, y, coef, w, opt, out);
+  return influence_scores_t(X, y, coef, w, opt, nullptr, out);
 }
 
 InfluenceResult influence_scores(const MatrixView<float>& X, const double* y, const double* coef,
@@ -351,7 +369,92 @@ InfluenceResult influence_scores(const MatrixView<float>& X, const double* y, co
     info.status = Status::Unsupported;  // the SRHT kernel is float64-only
     return info;
   }
-  return influence_scores_t(X, y, coef, w, opt, out);
+  return influence_scores_t(X, y, coef, w, opt, nullptr, out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chunked data: per-chunk moments, their merge, and scores with given moments.
+
+namespace {
+
+bool additive(const InfluenceOptions& opt) {
+  return opt.approx == Approx::Exact || opt.approx == Approx::Diag;
+}
+
+void check_given(const InfluenceMoments& g, idx d, const InfluenceOptions& opt) {
+  if (!additive(opt))
+    throw std::invalid_argument("given moments need approx exact or diag");
+  const idx cols = opt.approx == Approx::Exact ? d : 1;
+  if (g.mean.size() != d || g.C.rows() != d || g.C.cols() != cols)
+    throw std::invalid_argument("the moments do not match X's columns and approx (mean: d, C: " +
+                                std::string(opt.approx == Approx::Exact ? "d × d" : "d × 1") + ")");
+}
+
+template <class T>
+InfluenceMoments influence_moments_t(const MatrixView<T>& X, const double* y, const double* coef,
+                                     const double* w, const InfluenceOptions& opt) {
+  InfluenceMoments out;
+  if (!additive(opt)) {
+    out.status = Status::Unsupported;
+    return out;
+  }
+  const idx n = X.rows, d = X.cols;
+  const VectorXd theta = Eigen::Map<const VectorXd>(coef, d);
+  std::vector<double> f(n), D(n);
+  Moments m = influence_pass(X, y, theta, w, opt, false, f.data(), D.data());
+  out.s = m.s;
+  out.mean = m.mean;
+  out.C = m.C;
+  bool finite = m.C.allFinite() && std::isfinite(m.s) && m.mean.allFinite();
+  for (idx i = 0; finite && i < n; ++i) finite = std::isfinite(f[i]);
+  if (!finite) out.status = Status::NonFinite;
+  return out;
+}
+
+}  // namespace
+
+InfluenceMoments influence_moments(const MatrixView<double>& X, const double* y, const double* coef,
+                                   const double* w, const InfluenceOptions& opt) {
+  return influence_moments_t(X, y, coef, w, opt);
+}
+
+InfluenceMoments influence_moments(const MatrixView<float>& X, const double* y, const double* coef,
+                                   const double* w, const InfluenceOptions& opt) {
+  return influence_moments_t(X, y, coef, w, opt);
+}
+
+InfluenceMoments merge_influence_moments(const InfluenceMoments& a, const InfluenceMoments& b,
+                                         const InfluenceOptions& opt) {
+  const idx d = a.mean.size();
+  check_given(a, d, opt);
+  check_given(b, d, opt);
+  Moments ma, mb;
+  ma.s = a.s, ma.mean = a.mean, ma.C = a.C;
+  mb.s = b.s, mb.mean = b.mean, mb.C = b.C;
+  merge_moments(ma, mb, opt.fit_intercept,
+                opt.approx == Approx::Exact ? GramKind::Full : GramKind::Diag);
+  InfluenceMoments out;
+  out.s = ma.s;
+  out.mean = ma.mean;
+  out.C = ma.C;
+  // merge_moments updates the lower triangle only (its rank update); keep C symmetric
+  if (opt.approx == Approx::Exact) out.C = MatrixXd(out.C.selfadjointView<Eigen::Lower>());
+  out.status = a.status == Status::Ok ? b.status : a.status;
+  return out;
+}
+
+InfluenceResult influence_scores(const MatrixView<double>& X, const double* y, const double* coef,
+                                 const double* w, const InfluenceOptions& opt,
+                                 const InfluenceMoments& given, double* out) {
+  check_given(given, X.cols, opt);
+  return influence_scores_t(X, y, coef, w, opt, &given, out);
+}
+
+InfluenceResult influence_scores(const MatrixView<float>& X, const double* y, const double* coef,
+                                 const double* w, const InfluenceOptions& opt,
+                                 const InfluenceMoments& given, double* out) {
+  check_given(given, X.cols, opt);
+  return influence_scores_t(X, y, coef, w, opt, &given, out);
 }
 
 }  // namespace pointvalue::glm

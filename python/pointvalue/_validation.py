@@ -38,6 +38,7 @@ __all__ = [
     "check_sample_weight",
     "check_scalar",
     "check_vector",
+    "is_dask_collection",
     "is_power_of_two",
 ]
 
@@ -110,6 +111,12 @@ def check_finite(arr: np.ndarray, name: str) -> None:
     """Raise ValueError naming `name` if `arr` holds NaN or ±inf (the one finiteness scan)."""
     if not all_finite(arr):
         raise ValueError(f"{name} contains NaN or infinite values")
+
+
+def is_dask_collection(x) -> bool:
+    """True for a dask array / DataFrame / Series, without importing dask."""
+    module = type(x).__module__ or ""
+    return module.split(".")[0] in ("dask", "dask_expr") and hasattr(x, "__dask_graph__")
 
 
 def _dense_2d(X, name: str):
