@@ -326,6 +326,11 @@ def _read_parquet(path, target):
         _fail(f"non-numeric columns {nonnum} in {path}; encode them first")
     # dask does not know the partition lengths: one pass counts them (metadata for Parquet)
     lengths = tuple(int(v) for v in frame.map_partitions(len).compute())
+    if 0 in lengths:  # empty files or row groups: no task, no chunk of length 0
+        frame = frame.partitions[[k for k, length in enumerate(lengths) if length]]
+        lengths = tuple(length for length in lengths if length)
+    if not lengths:
+        _fail(f"{path} has no rows")
     A = frame.astype(np.float64).to_dask_array(lengths=lengths)
     X, y = _split_target(A, columns.index(target))
     return ChunkedTable(X=X, y=y, columns=columns, target=columns.index(target), frame=frame, lengths=lengths)
