@@ -30,6 +30,7 @@ Needs the dask extra: pip install "pointvalue[dask]".
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import threading
@@ -117,10 +118,8 @@ class PeakRSS:
     def _loop(self):
         while not self._stop.is_set():
             for pid, p in self.procs.items():
-                try:
+                with contextlib.suppress(Exception):  # a worker restarted by its nanny
                     self.peak[pid] = max(self.peak[pid], p.memory_info().rss)
-                except Exception:  # a worker restarted by its nanny
-                    pass
             self._stop.wait(self.interval)
 
     def __enter__(self):
