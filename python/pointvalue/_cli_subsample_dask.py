@@ -69,15 +69,18 @@ class ChunkedTable:
     """A table as row-chunked dask arrays, and how to gather the written rows.
 
     ``columns`` are the file's column names in file order, ``target`` the response's position in
-    them; ``X`` holds the other columns in file order. ``frame`` is the Parquet input as read
-    (its own dtypes), from which the written rows are taken; for arrays, ``data`` (every column)
-    or the pair ``X``/``y`` is gathered instead."""
+    them; ``X`` holds the other columns in file order. ``X`` and ``y`` are each read straight from
+    the file (no slicing layer on a dask array of the whole table: dask fuses such layers
+    differently from one computation to the next, which ``distributed`` reports as different
+    ``run_spec`` for one key). ``frame`` is the Parquet input as its list of delayed pandas
+    partitions (the file's own dtypes), from which the written rows are taken; for arrays,
+    ``sources`` (X's and y's readers) give them."""
 
     X: Any
     y: Any
     columns: list
     target: int
-    data: Any = None
+    sources: tuple = ()
     frame: Any = None
     lengths: tuple = ()
 
@@ -91,16 +94,13 @@ class ChunkedTable:
 
     def take(self, idx):
         """The rows `idx` (ascending global indices): (X rows, y rows, frame rows or None)."""
+        lengths = np.asarray(self.X.chunks[0], dtype=np.int64)
         if self.frame is not None:
-            rows = _take_frame(self.frame, self.lengths, idx)
+            rows = _take_frame(self.frame, lengths, idx)
             feats = rows[self.feature_names].to_numpy(dtype=np.float64)
             return feats, rows[self.columns[self.target]].to_numpy(dtype=np.float64), rows
-        if self.data is not None:
-            rows = _take_array(self.data, idx)
-            keep = [j for j in range(rows.shape[1]) if j != self.target]
-            return rows[:, keep].astype(np.float64), rows[:, self.target].astype(np.float64), None
-        return (_take_array(self.X, idx).astype(np.float64),
-                _take_array(self.y, idx).astype(np.float64), None)
+        Xs, ys = _take_sources(self.sources, lengths, idx)
+        return Xs.astype(np.float64), ys.astype(np.float64), None
 
 
 def _starts(lengths):
@@ -114,37 +114,35 @@ def _local_positions(idx, lengths):
     return [idx[cuts[k]:cuts[k + 1]] - starts[k] for k in range(len(lengths))]
 
 
-def _take_block(block, local):
-    return np.asarray(block)[local]
-
-
 def _iloc(part, local):
     return part.iloc[local]
 
 
-def _take_array(A, idx):
-    """Rows `idx` of a row-chunked dask array: one task per chunk that holds any of them."""
+def _take_sources(sources, lengths, idx):
+    """Rows `idx` of each source (a reader with ``take``): one task per chunk and source."""
     import dask
     from dask import delayed
 
-    lengths = np.asarray(A.chunks[0], dtype=np.int64)
-    blocks = A.to_delayed().reshape(len(lengths), -1)[:, 0] if A.ndim == 2 else A.to_delayed()
-    parts = [delayed(_take_block)(b, loc) for b, loc in zip(blocks, _local_positions(idx, lengths)) if loc.size]
+    starts = _starts(lengths)
+    parts = [[delayed(src.take)(loc + start) for src in sources]
+             for loc, start in zip(_local_positions(idx, lengths), starts) if loc.size]
     if not parts:
-        return np.empty((0,) + A.shape[1:], dtype=A.dtype)
-    return np.concatenate(dask.compute(*parts))
+        return tuple(np.empty((0,) + src.shape[1:], dtype=src.dtype) for src in sources)
+    got = dask.compute(*parts)
+    return tuple(np.concatenate([g[j] for g in got]) for j in range(len(sources)))
 
 
-def _take_frame(frame, lengths, idx):
+def _take_frame(parts, lengths, idx):
+    """Rows `idx` of the table whose (delayed) partitions are `parts`, as one pandas DataFrame."""
     import dask
     import pandas as pd
     from dask import delayed
 
     local = _local_positions(idx, np.asarray(lengths, dtype=np.int64))
-    parts = [delayed(_iloc)(p, loc) for p, loc in zip(frame.to_delayed(), local) if loc.size]
-    if not parts:
-        return frame._meta.copy()
-    return pd.concat(dask.compute(*parts), ignore_index=True)
+    picked = [delayed(_iloc)(p, loc) for p, loc in zip(parts, local) if loc.size]
+    if not picked:
+        picked = [delayed(_iloc)(parts[0], np.empty(0, dtype=np.int64))]
+    return pd.concat(dask.compute(*picked), ignore_index=True)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -180,66 +178,117 @@ def _check_numeric_dtype(dtype, what):
         _fail(f"{what} has the non-numeric dtype {np.dtype(dtype)}; only real numbers can be subsampled")
 
 
-def _split_target(A, t):
-    """X (every column but t, in order) and y (column t) of a 2-D dask array."""
-    p = A.shape[1]
-    if t == p - 1:
-        X = A[:, :t]
-    elif t == 0:
-        X = A[:, 1:]
-    else:
-        X = A[:, [j for j in range(p) if j != t]]
-    return X, A[:, t]
+def _column_key(columns):
+    """A list of file columns as a slice when they are contiguous (a view instead of a copy)."""
+    if len(columns) and list(columns) == list(range(columns[0], columns[-1] + 1)):
+        return slice(columns[0], columns[-1] + 1)
+    return list(columns)
 
 
-class NpyRows:
-    """A ``.npy`` file as an array-like for ``dask.array.from_array``: every read memory-maps the
-    file (``np.load(mmap_mode="r")``), copies its rows and unmaps it again, so a worker's resident
-    memory holds only the chunk (file pages stay mapped only during the copy: a long-lived map
-    would count every page read so far in the worker's RSS, which distributed's memory monitor
-    reads). Pickles as its path (a numpy memmap would pickle as its whole contents), and dask's
-    token is the path, size and modification time (dask would otherwise hash the whole mapped
-    file to name the array)."""
+class _Columns:
+    """Some columns of a 2-D file (all rows) as an array-like for ``dask.array.from_array``: every
+    read opens the file, copies the rows asked for and lets the file go again. Pickles as its
+    arguments (never as data), and dask's token is the file's path, size and modification time
+    with the columns (dask would otherwise hash the data to name the array). ``column``: one
+    column, as a 1-D array (the response)."""
 
-    def __init__(self, path):
-        self.path = os.path.abspath(path)
-        head = np.load(self.path, mmap_mode="r")
-        self.shape, self.dtype, self.ndim = head.shape, head.dtype, head.ndim
-        del head
+    def __init__(self, path, n_rows, dtype, columns=None, column=None):
+        self.path, self.columns, self.column = os.path.abspath(path), columns, column
+        self.dtype = np.dtype(dtype)
+        self.shape = (n_rows,) if columns is None else (n_rows, len(columns))
+        self.ndim = len(self.shape)
+        self._cols = column if columns is None else _column_key(columns)
         st = os.stat(self.path)
-        self._token = (self.path, st.st_size, st.st_mtime_ns)
+        self._token: tuple = (type(self).__name__, self.path, st.st_size, st.st_mtime_ns, str(columns), column)
 
     def __reduce__(self):
-        return (type(self), (self.path,))
+        return (type(self), (self.path, self.shape[0], self.dtype.str, self.columns, self.column))
 
     def __dask_tokenize__(self):
-        return ("pointvalue-npy",) + self._token
-
-    def __getitem__(self, key):
-        mm = np.load(self.path, mmap_mode="r")
-        rows = np.array(mm[key])
-        del mm  # the last reference: unmapped now
-        return rows
+        return self._token
 
     def __len__(self):
         return self.shape[0]
+
+    def __getitem__(self, key):
+        key = key if isinstance(key, tuple) else (key,)
+        block = self._rows(key[0])
+        return block[(slice(None),) + key[1:]] if len(key) > 1 else block
+
+    def take(self, idx):
+        """Rows `idx` (ascending global indices) of these columns."""
+        return self._rows(np.asarray(idx, dtype=np.int64))
+
+    def _rows(self, rows):
+        raise NotImplementedError
+
+
+class NpyColumns(_Columns):
+    """Columns of a ``.npy`` file, memory-mapped (``np.load(mmap_mode="r")``) per read and unmapped
+    after the copy: a worker's resident memory holds only its chunk (a long-lived map would count
+    every page read so far in the worker's RSS, which distributed's memory monitor reads)."""
+
+    def _rows(self, rows):
+        mm = np.load(self.path, mmap_mode="r")
+        # rows: a slice (a chunk) or ascending indices (the written sample: only their pages are read)
+        out = np.array(mm[rows][:, self._cols] if isinstance(rows, np.ndarray) else mm[rows, self._cols])
+        del mm  # the last reference: unmapped now
+        return out
+
+
+class ZarrColumns(_Columns):
+    """Columns of a Zarr array (whole rows are read, then the columns kept)."""
+
+    def __init__(self, path, n_rows, dtype, columns=None, column=None, component=None):
+        self.component = component
+        super().__init__(path, n_rows, dtype, columns, column)
+        self._token += (component,)
+
+    def __reduce__(self):
+        return (type(self), (self.path, self.shape[0], self.dtype.str, self.columns, self.column, self.component))
+
+    def _rows(self, rows):
+        z = _open_zarr(self.path, self.component)
+        if z.ndim == 1:
+            return np.asarray(z.get_orthogonal_selection(rows) if isinstance(rows, np.ndarray) else z[rows])
+        block = z.get_orthogonal_selection((rows, slice(None))) if isinstance(rows, np.ndarray) else z[rows]
+        return np.ascontiguousarray(np.asarray(block)[:, self._cols])
+
+
+def _open_zarr(path, component=None):
+    import zarr
+
+    return zarr.open_array(store=path, path=component, mode="r") if component else zarr.open_array(path, mode="r")
+
+
+def _from_source(da, src, rows):
+    chunks = (rows,) if src.ndim == 1 else (rows, -1)
+    return da.from_array(src, chunks=chunks, asarray=False, lock=False, fancy=False,
+                         meta=np.empty((0,) * src.ndim, dtype=src.dtype),
+                         name=f"{type(src).__name__.lower()}-{dask_token(src)}")
+
+
+def _sources_table(da, sources, rows, columns, target):
+    X, y = (_from_source(da, src, rows) for src in sources)
+    return ChunkedTable(X=X, y=y, columns=columns, target=target, sources=tuple(sources))
 
 
 def _read_npy(path, target, rows_per_chunk):
     da = _import_dask()
     try:
-        src = NpyRows(path)
+        head = np.load(path, mmap_mode="r")
     except ValueError as e:
         _fail(f"{path}: cannot be memory-mapped ({e}); object arrays are not supported")
-    if src.ndim != 2:
-        _fail(f"{path} must hold a 2-D array, got shape {src.shape}")
-    _check_numeric_dtype(src.dtype, path)
-    t = _column_number(target, src.shape[1], ".npy")
-    rows = rows_per_chunk or chunk_rows(src.shape[1], src.dtype.itemsize)
-    A = da.from_array(src, chunks=(rows, -1), asarray=False, lock=False,
-                      meta=np.empty((0, 0), dtype=src.dtype), name="npy-" + dask_token(src))
-    X, y = _split_target(A, t)
-    return ChunkedTable(X=X, y=y, columns=[f"c{j}" for j in range(src.shape[1])], target=t, data=A)
+    shape, dtype = head.shape, head.dtype
+    del head
+    if len(shape) != 2:
+        _fail(f"{path} must hold a 2-D array, got shape {shape}")
+    _check_numeric_dtype(dtype, path)
+    t = _column_number(target, shape[1], ".npy")
+    keep = [j for j in range(shape[1]) if j != t]
+    sources = (NpyColumns(path, shape[0], dtype, columns=keep), NpyColumns(path, shape[0], dtype, column=t))
+    rows = rows_per_chunk or chunk_rows(shape[1], dtype.itemsize)
+    return _sources_table(da, sources, rows, [f"c{j}" for j in range(shape[1])], t)
 
 
 def dask_token(obj):
@@ -248,28 +297,23 @@ def dask_token(obj):
     return tokenize(obj)
 
 
-def _zarr_array(da, path, component=None):
+def _zarr_meta(path, component=None):
+    """(shape, dtype, native row chunk) of a Zarr array, with clear errors."""
     try:
-        return da.from_zarr(path, component=component)
+        z = _open_zarr(path, component)
     except ImportError as e:
         _fail(f"reading Zarr needs zarr: pip install 'pointvalue[zarr]' ({e})")
     except Exception as e:  # zarr raises its own errors for a missing or malformed store
-        _fail(f"{path}: cannot open as a Zarr array ({type(e).__name__}: {e})")
-
-
-def _row_chunked(A, n_columns, itemsize):
-    """A rechunked to whole rows (one column chunk), about CHUNK_BYTES per chunk, each chunk a
-    whole number of the store's own row chunks."""
-    native = int(max(A.chunks[0]))
-    rows = chunk_rows(n_columns, itemsize, multiple=native)
-    if len(A.chunks[1]) == 1 and native >= rows:
-        return A
-    return A.rechunk({0: rows, 1: -1}) if A.ndim == 2 else A.rechunk({0: rows})
+        where = f"{path}/{component}" if component else path
+        _fail(f"{where}: cannot open as a Zarr array ({type(e).__name__}: {e})")
+    return tuple(z.shape), np.dtype(z.dtype), int(z.chunks[0])
 
 
 def _zarr_group_members(path):
-    import zarr
-
+    try:
+        import zarr
+    except ImportError as e:
+        _fail(f"reading Zarr needs zarr: pip install 'pointvalue[zarr]' ({e})")
     try:
         g = zarr.open_group(path, mode="r")
     except Exception:  # not a group: a plain array store
@@ -284,28 +328,32 @@ def _read_zarr(path, target, rows_per_chunk):
         if not {"X", "y"} <= members:
             _fail(f"{path}: a Zarr group must hold arrays X and y (found {sorted(members)})")
         return _read_zarr_xy(da, path, rows_per_chunk)
-    A = _zarr_array(da, path)
-    if A.ndim != 2:
-        _fail(f"{path} must hold a 2-D array, got shape {A.shape}")
-    _check_numeric_dtype(A.dtype, path)
-    t = _column_number(target, A.shape[1], "Zarr")
-    A = A.rechunk({0: rows_per_chunk, 1: -1}) if rows_per_chunk else _row_chunked(A, A.shape[1], A.dtype.itemsize)
-    X, y = _split_target(A, t)
-    return ChunkedTable(X=X, y=y, columns=[f"c{j}" for j in range(A.shape[1])], target=t, data=A)
+    shape, dtype, native = _zarr_meta(path)
+    if len(shape) != 2:
+        _fail(f"{path} must hold a 2-D array, got shape {shape}")
+    _check_numeric_dtype(dtype, path)
+    t = _column_number(target, shape[1], "Zarr")
+    keep = [j for j in range(shape[1]) if j != t]
+    sources = (ZarrColumns(path, shape[0], dtype, columns=keep), ZarrColumns(path, shape[0], dtype, column=t))
+    # whole Zarr row chunks per task (a Zarr chunk is decoded whole, whatever rows are read)
+    rows = rows_per_chunk or chunk_rows(shape[1], dtype.itemsize, multiple=native)
+    return _sources_table(da, sources, rows, [f"c{j}" for j in range(shape[1])], t)
 
 
 def _read_zarr_xy(da, path, rows_per_chunk):
-    X, y = _zarr_array(da, path, "X"), _zarr_array(da, path, "y")
-    if X.ndim != 2:
-        _fail(f"{path}: array X must be 2-D, got shape {X.shape}")
-    if y.ndim != 1 or y.shape[0] != X.shape[0]:
-        _fail(f"{path}: array y must be 1-D with one entry per row of X, got shape {y.shape}")
-    _check_numeric_dtype(X.dtype, f"{path}/X")
-    _check_numeric_dtype(y.dtype, f"{path}/y")
-    X = X.rechunk({0: rows_per_chunk, 1: -1}) if rows_per_chunk else _row_chunked(X, X.shape[1], X.dtype.itemsize)
-    y = y.rechunk({0: X.chunks[0]})
-    d = X.shape[1]
-    return ChunkedTable(X=X, y=y, columns=[f"x{j}" for j in range(d)] + ["y"], target=d)
+    (n, *rest), dtype, native = _zarr_meta(path, "X")
+    yshape, ydtype, _ = _zarr_meta(path, "y")
+    if len(rest) != 1:
+        _fail(f"{path}: array X must be 2-D, got shape {(n, *rest)}")
+    if yshape != (n,):
+        _fail(f"{path}: array y must be 1-D with one entry per row of X, got shape {yshape}")
+    _check_numeric_dtype(dtype, f"{path}/X")
+    _check_numeric_dtype(ydtype, f"{path}/y")
+    d = rest[0]
+    sources = (ZarrColumns(path, n, dtype, columns=list(range(d)), component="X"),
+               ZarrColumns(path, n, ydtype, column=None, columns=None, component="y"))
+    rows = rows_per_chunk or chunk_rows(d + 1, dtype.itemsize, multiple=native)
+    return _sources_table(da, sources, rows, [f"x{j}" for j in range(d)] + ["y"], d)
 
 
 def _read_parquet(path, target):
@@ -324,16 +372,36 @@ def _read_parquet(path, target):
     nonnum = [str(c) for c, t in frame.dtypes.items() if not _is_numeric(t)]
     if nonnum:
         _fail(f"non-numeric columns {nonnum} in {path}; encode them first")
-    # dask does not know the partition lengths: one pass counts them (metadata for Parquet)
-    lengths = tuple(int(v) for v in frame.map_partitions(len).compute())
-    if 0 in lengths:  # empty files or row groups: no task, no chunk of length 0
-        frame = frame.partitions[[k for k, length in enumerate(lengths) if length]]
-        lengths = tuple(length for length in lengths if length)
-    if not lengths:
+    # One list of partitions for everything: dask may split or fuse a Parquet dataset's partitions
+    # differently for different projections or calls, so X, y, the lengths and the written rows all
+    # come from the same delayed partitions (and the lengths from one pass over them).
+    import dask
+    from dask import delayed
+
+    parts = list(frame.to_delayed())
+    lengths = [int(v) for v in dask.compute(*[delayed(len)(p) for p in parts])]
+    parts, lengths = [p for p, n in zip(parts, lengths) if n], [n for n in lengths if n]  # no empty chunk
+    if not parts:
         _fail(f"{path} has no rows")
-    A = frame.astype(np.float64).to_dask_array(lengths=lengths)
-    X, y = _split_target(A, columns.index(target))
-    return ChunkedTable(X=X, y=y, columns=columns, target=columns.index(target), frame=frame, lengths=lengths)
+    t = columns.index(target)
+    feats = [c for c in frame.columns if str(c) != target]
+    X = _partitions_array(parts, lengths, feats)
+    y = _partitions_array(parts, lengths, frame.columns[t])
+    return ChunkedTable(X=X, y=y, columns=columns, target=t, frame=parts, lengths=tuple(lengths))
+
+
+def _float_values(part, columns):
+    return part[columns].to_numpy(dtype=np.float64)
+
+
+def _partitions_array(parts, lengths, columns):
+    """One leaf chunk per partition (float64): `columns` a list (2-D) or one name (1-D)."""
+    import dask.array as da
+    from dask import delayed
+
+    shape = (lambda n: (n, len(columns))) if isinstance(columns, list) else (lambda n: (n,))
+    return da.concatenate([da.from_delayed(delayed(_float_values)(p, columns), shape=shape(n), dtype=np.float64)
+                           for p, n in zip(parts, lengths)])
 
 
 def _is_numeric(dtype):
@@ -380,12 +448,13 @@ def scheduler(address, n_workers=None, memory_limit="auto", threads_per_worker=1
 
 
 def _scheduler_counts(dask_scheduler):
-    """(tasks finished, tasks known) on the scheduler, summed over the task prefixes."""
+    """(tasks finished, tasks submitted) so far on the scheduler: its task prefixes count every
+    transition into each state (cumulative), and every task passes through "waiting" once."""
     done = total = 0
     for prefix in dask_scheduler.task_prefixes.values():
         counts = prefix.state_counts
-        done += counts.get("memory", 0) + counts.get("forgotten", 0) + counts.get("released", 0)
-        total += sum(counts.values())
+        done += counts.get("memory", 0) + counts.get("erred", 0)
+        total += counts.get("waiting", 0)
     return done, total
 
 
@@ -417,7 +486,7 @@ def _poll(client, stop):
     from tqdm.auto import tqdm
 
     try:
-        base, _ = client.run_on_scheduler(_scheduler_counts)
+        base = client.run_on_scheduler(_scheduler_counts)
     except Exception:  # a remote scheduler without pointvalue installed, or gone
         return
     with tqdm(desc="dask tasks", unit="task", total=0) as bar:
@@ -426,6 +495,6 @@ def _poll(client, stop):
                 done, total = client.run_on_scheduler(_scheduler_counts)
             except Exception:
                 return
-            bar.total = max(total - base, 0)
-            bar.n = max(done - base, 0)
+            bar.total = max(total - base[1], done - base[0], 0)
+            bar.n = max(done - base[0], 0)
             bar.refresh()
