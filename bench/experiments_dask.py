@@ -182,7 +182,8 @@ def run(args):
     out.update(n=n, d=d, n_chunks=table.n_chunks, chunk_rows=int(max(table.X.chunks[0])),
                file_gb=os.path.getsize(args.data) / 1e9)
     truth_b0, truth = quantile_truth(d, args.tau)
-    designs = [("influence", "diag"), ("uniform", "exact")] + ([("influence", "lowrank")] if args.lowrank else [])
+    designs = [("influence", "diag"), ("influence", "exact"), ("uniform", "exact")]
+    designs += [("influence", "lowrank")] if args.lowrank else []
     for workers in args.workers:
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                           memory_limit=args.memory_limit, dashboard_address=None) as cluster, Client(cluster) as client:
@@ -213,6 +214,38 @@ def run(args):
     return out
 
 
+def report(path):
+    """The markdown table of a ``run``'s JSON: mean ± standard error over the seeds."""
+    out = json.loads(Path(path).read_text())
+    print(f"{out['n']:,} rows × {out['d']} features ({out['file_gb']:.2f} GB), {out['n_chunks']} chunks of "
+          f"≤ {out['chunk_rows']:,} rows, τ = {out['tau']}, expected size {out['size']:,}, "
+          f"memory limit {out['memory_limit']} per worker\n")
+    print("| workers | design | seeds | wall time of fit (s) | peak RSS per worker (MB) | rows drawn "
+          "| ‖θ̂ − θ‖²/‖θ‖² vs population | vs reference fit |")
+    print("|---|---|---|---|---|---|---|---|")
+    groups: dict = {}
+    for r in out["runs"]:
+        groups.setdefault((r["workers"], r["scores"], r["approx"]), []).append(r)
+    for (w, scores, approx), rs in groups.items():
+        name = "uniform" if scores == "uniform" else f"influence ({approx})"
+        if "error" in rs[0]:
+            print(f"| {w} | {name} | | {rs[0]['error']} | | | | |")
+            continue
+
+        def ms(key, rs=rs):
+            v = np.array([r[key] for r in rs], dtype=float)
+            se = v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else float("nan")
+            return f"{v.mean():.3g}" + (f" ± {se:.2g}" if len(v) > 1 else "")
+
+        peak = max(max(r["peak_rss_mb"]) for r in rs)
+        print(f"| {w} | {name} | {len(rs)} | {ms('wall_s')} | ≤ {peak:.0f} | {ms('n_sample')} "
+              f"| {ms('err_vs_truth')} | {ms('err_vs_reference') if 'err_vs_reference' in rs[0] else ''} |")
+    if "reference" in out:
+        ref = out["reference"]
+        print(f"\nReference fit: {ref['rows']:,} uniform rows, in memory, {ref['seconds']:.0f} s; its own error vs the "
+              f"population coefficients {ref['err_vs_truth']:.2g}.")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -232,8 +265,12 @@ def main(argv=None):
     r.add_argument("--reference-rows", type=int, default=500_000)
     r.add_argument("--lowrank", action="store_true", help="also try approx='lowrank'")
     r.add_argument("--json", default=None)
+    t = sub.add_parser("report", help="print the markdown table of a run's JSON")
+    t.add_argument("json")
     args = parser.parse_args(argv)
-    if args.cmd == "generate":
+    if args.cmd == "report":
+        report(args.json)
+    elif args.cmd == "generate":
         secs = generate(args.out, args.rows, args.features, args.seed)
         print(f"wrote {args.out}: {args.rows} × {args.features + 1} float64, "
               f"{os.path.getsize(args.out) / 1e9:.2f} GB in {secs:.0f} s")

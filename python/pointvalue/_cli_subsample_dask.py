@@ -1,14 +1,15 @@
 """The chunked path of ``pointvalue subsample``: tables larger than memory, read by row chunks.
 
 Readers (each gives row-chunked dask arrays ``X``, ``y`` with one column chunk and known chunk
-sizes, so :class:`pointvalue.InfluenceSampler` runs one task per chunk):
+sizes, so :class:`pointvalue.InfluenceSampler` runs one task per chunk; ``docs/subsample_cli.md``):
 
 * Parquet (a file or a directory of files): ``dask.dataframe.read_parquet``; one chunk per
-  partition (the partition lengths are counted once);
-* ``.npy``: memory-mapped (``np.load(mmap_mode="r")``) by each task, wrapped by
-  ``dask.array.from_array`` with chunks of about :data:`CHUNK_BYTES`;
-* Zarr: ``dask.array.from_zarr``, a 2-D array or a group with arrays ``X`` and ``y``; chunked
-  along the rows only, about :data:`CHUNK_BYTES` per chunk (whole Zarr chunks per task).
+  non-empty partition (the partition lengths are counted once);
+* ``.npy``: :class:`NpyColumns` under ``dask.array.from_array``, memory-mapped
+  (``np.load(mmap_mode="r")``) per read, chunks of about :data:`CHUNK_BYTES`;
+* Zarr: :class:`ZarrColumns` under ``dask.array.from_array``, a 2-D array or a group with arrays
+  ``X`` and ``y``; chunked along the rows only, about :data:`CHUNK_BYTES` per chunk, whole Zarr
+  row chunks per task.
 
 The scheduler is the ``distributed`` client opened by :func:`scheduler` (``--scheduler``), else
 dask's default (threads). dask is imported only here, when the chunked path is taken.
