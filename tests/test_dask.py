@@ -81,6 +81,9 @@ def test_solve_lambda_equals_kernel(rng, monkeypatch, case):
     """λ (and so π) from per-chunk summaries equals the in-memory kernel's; the bracket rounds are
     exercised by lowering the gather threshold."""
     monkeypatch.setattr(_dask, "_GATHER", 50)
+    calls = []
+    original = _dask._round
+    monkeypatch.setattr(_dask, "_round", lambda *a: calls.append(1) or original(*a))
     n, size, a = 20_000, 700.0, 0.01
     s = rng.lognormal(0, 2, n)
     if case == "ties":
@@ -106,6 +109,8 @@ def test_solve_lambda_equals_kernel(rng, monkeypatch, case):
     assert_allclose(pi[~nan], pi_ref, rtol=1e-12)
     assert_array_equal(pi[nan], 0.0)
     assert pi.sum() == pytest.approx(size, rel=1e-12)
+    if case in ("continuous", "zeros", "no_floor", "pilot"):
+        assert len(calls) >= 2 * sd.numblocks[0]  # at least two bracket rounds ran
 
 
 def test_influence_moments_merge_to_global_sigma(rng):
@@ -134,6 +139,10 @@ def test_influence_moments_merge_to_global_sigma(rng):
             for r in (slice(0, 1000), slice(1000, 2000))])
         ref = pv.influence_scores(X, y, coef, model="logistic", intercept=b, approx=approx)
         assert_allclose(got, ref, rtol=1e-12)
+    opt.approx = glm.Approx.lowrank
+    with pytest.raises(ValueError, match="sketch factor"):
+        glm.influence_scores_given(X, y, coef, None, m, opt)
+    opt.approx = glm.Approx.exact
     with pytest.raises(ValueError, match="do not match"):
         glm.influence_scores_given(X, y, coef, None, glm.InfluenceMoments(1.0, np.zeros(2),
                                                                           np.zeros((2, 2))), opt)
@@ -147,8 +156,48 @@ def test_leverage_scores_dask_exact(rng):
     ref, rank_ref = pv.leverage_scores(X, return_rank=True)
     assert isinstance(h, da.Array) and rank == rank_ref == 4
     assert_allclose(h.compute(), ref, rtol=1e-10, atol=1e-14)
-    with pytest.raises(NotImplementedError, match="exact"):
-        pv.leverage_scores(Xd, method="sketch")
+
+
+def test_leverage_scores_dask_sketch(rng):
+    """Per-chunk SRHT: with every chunk sketched at its padded length the sketch is exact; otherwise
+    deterministic for a chunking and seed, within the sketch's error of the exact scores."""
+    X = rng.standard_normal((1024, 4))
+    X[:10] *= 6
+    exact = pv.leverage_scores(X)
+    h = pv.leverage_scores(da.from_array(X, chunks=(256, -1)), method="sketch", random_state=0)
+    assert_allclose(h.compute(), exact, rtol=1e-10)  # 1024 sketch rows, 256 per chunk of 256
+    X = rng.standard_normal((20_000, 5))
+    Xd = da.from_array(X, chunks=((3000, 7, 9000, 7993), -1))
+    h1 = pv.leverage_scores(Xd, method="sketch", random_state=1).compute()
+    h2 = pv.leverage_scores(Xd, method="sketch", random_state=1).compute()
+    assert_array_equal(h1, h2)
+    rel = np.abs(h1 / pv.leverage_scores(X) - 1)
+    assert np.median(rel) < np.sqrt(5 / 2000) and np.quantile(rel, 0.99) < 3 * np.sqrt(5 / 2000)
+    with pytest.raises(ValueError, match="sketch_size must be at least"):
+        pv.leverage_scores(Xd, method="sketch", sketch_size=3)
+
+
+@pytest.mark.parametrize("approx", ["sketch", "lowrank"])
+def test_influence_sketch_on_dask(rng, approx):
+    """approx='sketch'/'lowrank': exact Gram when every chunk is sketched at its padded length (the
+    fit is the in-memory one: for lowrank of full rank d the correction is exact too), else
+    deterministic and within the sketch's error of the exact scores."""
+    X, y = data(rng, n=1024, d=4, model="logistic")
+    ref = pv.InfluenceSampler(model="logistic", size=150, random_state=2).fit(X, y)
+    s = pv.InfluenceSampler(model="logistic", size=150, approx=approx, random_state=2).fit(
+        *chunked(X, y, (256,)))
+    assert_same_fit(s, ref)
+    X, y = data(rng, n=20_000, d=5)
+    Xd, yd = chunked(X, y, (3000, 11, 9000, 7989))
+    kw = dict(size=500, approx=approx, target="prediction", random_state=4)
+    s1 = pv.InfluenceSampler(**kw).fit(Xd, yd)
+    s2 = pv.InfluenceSampler(**kw).fit(Xd, yd)
+    assert_array_equal(s1.indices_, s2.indices_)
+    exact = pv.InfluenceSampler(**{**kw, "approx": "exact"}).fit(X, y).scores_
+    got = s1.scores_.compute()
+    ok = np.isfinite(exact) & (exact > 0)
+    rel = np.abs(got[ok] / exact[ok] - 1)
+    assert np.median(rel) < np.sqrt(6 / 2000)
 
 
 def test_bad_dask_input(rng):
@@ -166,8 +215,6 @@ def test_bad_dask_input(rng):
     df = dd.from_pandas(pd.DataFrame({"a": X[:, 0], "b": ["x"] * 400, "y": y}), npartitions=2)
     with pytest.raises(TypeError, match="non-numeric columns \\['b'\\]"):
         s.fit(df, "y")
-    with pytest.raises(NotImplementedError, match="approx='lowrank'"):
-        pv.InfluenceSampler(size=50, approx="lowrank").fit(Xd, y)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -177,7 +224,7 @@ def test_bad_dask_input(rng):
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                       host="127.0.0.1", dashboard_address=None)
+                                       host="127.0.0.1", dashboard_address=":0")
     c = distributed.Client(cluster)
     yield c
     c.close()

@@ -325,7 +325,7 @@ def test_pilot_is_the_rows_with_the_smallest_uniforms_of_the_pilot_key():
     documented stream); chunk-wise picks merged give the same rows, ties broken by index."""
     from pointvalue import _core
     from pointvalue.random import spawn_keys
-    from pointvalue.subsampling import merge_smallest, smallest_uniforms
+    from pointvalue.sampling import merge_smallest, smallest_uniforms
 
     rng = np.random.default_rng(3)
     X, y = gaussian(rng, n=3000, d=3)

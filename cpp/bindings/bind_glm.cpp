@@ -82,21 +82,40 @@ InfluenceScores influence_scores_py(py::array X, py::array y, py::array coef,
 }
 
 // Chunked data: a chunk's moments of Σ (read-only; rebuilt from arrays after a transfer).
-InfluenceMoments make_moments(double s, py::array mean, py::array C) {
+Eigen::MatrixXd dense_copy(const py::array& A, const char* name) {
+  const auto v = matrix_view(A, name);
+  Eigen::MatrixXd M(v.rows, v.cols);
+  for (idx i = 0; i < v.rows; ++i)
+    for (idx j = 0; j < v.cols; ++j)
+      M(i, j) = v.row_major ? v.data[i * v.cols + j] : v.data[j * v.rows + i];
+  return M;
+}
+
+py::array_t<double> dense_numpy(const Eigen::MatrixXd& M) {
+  py::array_t<double> a({M.rows(), M.cols()});
+  auto r = a.mutable_unchecked<2>();
+  for (idx i = 0; i < M.rows(); ++i)
+    for (idx j = 0; j < M.cols(); ++j) r(i, j) = M(i, j);
+  return a;
+}
+
+InfluenceMoments make_moments(double s, py::array mean, py::array C,
+                              std::optional<py::array> sketch) {
   const py::ssize_t d = mean.ndim() == 1 ? mean.shape(0) : -1;
   if (d < 0) throw py::value_error("mean must be 1-D");
   const double* mp = vector_data(mean, d, "mean");
   if (!py::isinstance<py::array_t<double>>(C) || C.ndim() != 2 || C.shape(0) != d ||
       (C.shape(1) != d && C.shape(1) != 1))
     throw py::value_error("C must be a float64 array of shape (d, d) or (d, 1), d = len(mean)");
-  const auto cv = matrix_view(C, "C");
   InfluenceMoments m;
   m.s = s;
   m.mean = Eigen::Map<const Eigen::VectorXd>(mp, d);
-  m.C.resize(d, C.shape(1));
-  for (idx i = 0; i < cv.rows; ++i)
-    for (idx j = 0; j < cv.cols; ++j)
-      m.C(i, j) = cv.row_major ? cv.data[i * cv.cols + j] : cv.data[j * cv.rows + i];
+  m.C = dense_copy(C, "C");
+  if (sketch) {
+    if (sketch->ndim() != 2 || sketch->shape(1) != d)
+      throw py::value_error("sketch must be a float64 array of shape (k, d), d = len(mean)");
+    m.sketch = dense_copy(*sketch, "sketch");
+  }
   return m;
 }
 
@@ -133,16 +152,13 @@ InfluenceScores influence_scores_given_py(py::array X, py::array y, py::array co
 void bind_moments(py::module_& m) {
   py::class_<InfluenceMoments>(m, "InfluenceMoments", py::module_local(),
                                "Moments of Σ from a chunk of rows (read-only attributes).")
-      .def(py::init(&make_moments), py::arg("s"), py::arg("mean"), py::arg("C"))
+      .def(py::init(&make_moments), py::arg("s"), py::arg("mean"), py::arg("C"),
+           py::arg("sketch") = py::none())
       .def_readonly("s", &InfluenceMoments::s)
       .def_property_readonly("mean", [](const InfluenceMoments& g) { return to_numpy(g.mean); })
-      .def_property_readonly("C", [](const InfluenceMoments& g) {
-        py::array_t<double> a({g.C.rows(), g.C.cols()});
-        auto r = a.mutable_unchecked<2>();
-        for (idx i = 0; i < g.C.rows(); ++i)
-          for (idx j = 0; j < g.C.cols(); ++j) r(i, j) = g.C(i, j);
-        return a;
-      })
+      .def_property_readonly("C", [](const InfluenceMoments& g) { return dense_numpy(g.C); })
+      .def_property_readonly("sketch",
+                             [](const InfluenceMoments& g) { return dense_numpy(g.sketch); })
       .def_readonly("status", &InfluenceMoments::status);
   m.def("influence_moments", &influence_moments_py, py::arg("X"), py::arg("y"), py::arg("coef"),
         py::arg("sample_weight"), py::arg("options"),

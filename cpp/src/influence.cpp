@@ -348,7 +348,8 @@ InfluenceResult influence_scores_t(const MatrixView<T>& X, const double* y, cons
       diag_affine(setup, A);
       break;
     case Approx::LowRank:
-      lowrank_affine(setup, centred_sketch(X, D, m.mean, icpt, opt), A, info);
+      lowrank_affine(setup, given ? given->sketch : centred_sketch(X, D, m.mean, icpt, opt), A,
+                     info);
       break;
   }
   if (info.status != Status::Ok) return info;
@@ -382,8 +383,10 @@ bool additive(const InfluenceOptions& opt) {
 }
 
 void check_given(const InfluenceMoments& g, idx d, const InfluenceOptions& opt) {
-  if (!additive(opt))
-    throw std::invalid_argument("given moments need approx exact or diag");
+  if (opt.approx == Approx::Sketch)
+    throw std::invalid_argument("given moments need approx exact, diag or lowrank");
+  if (opt.approx == Approx::LowRank && (g.sketch.cols() != d || g.sketch.rows() < 1))
+    throw std::invalid_argument("approx lowrank needs the moments' sketch factor (k × d, k ≥ 1)");
   const idx cols = opt.approx == Approx::Exact ? d : 1;
   if (g.mean.size() != d || g.C.rows() != d || g.C.cols() != cols)
     throw std::invalid_argument("the moments do not match X's columns and approx (mean: d, C: " +
@@ -426,6 +429,7 @@ InfluenceMoments influence_moments(const MatrixView<float>& X, const double* y, 
 InfluenceMoments merge_influence_moments(const InfluenceMoments& a, const InfluenceMoments& b,
                                          const InfluenceOptions& opt) {
   const idx d = a.mean.size();
+  if (!additive(opt)) throw std::invalid_argument("moments merge for approx exact or diag");
   check_given(a, d, opt);
   check_given(b, d, opt);
   Moments ma, mb;

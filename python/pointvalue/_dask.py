@@ -1,4 +1,6 @@
-"""``InfluenceSampler.fit`` and ``leverage_scores`` on Dask collections (imported lazily).
+"""Dask building blocks: inputs, scheduler, reductions, λ from per-chunk summaries, leverage.
+
+Imported lazily by ``leverage_scores`` and ``_dask_subsampling`` (``InfluenceSampler.fit``).
 
 The rows are split into the chunks of a 2-D dask array (one column chunk); every pass over the
 data is one task per chunk, running the same C++ kernels as the in-memory path, and only small
@@ -28,8 +30,9 @@ from dask import delayed
 
 from . import _core
 from ._validation import all_finite, check_design, check_scalar, check_vector
+from .random import stream_key
 
-__all__ = ["active_client", "as_row_chunks", "fit_sampler", "leverage_scores_dask", "solve_lambda"]
+__all__ = ["active_client", "as_row_chunks", "leverage_scores_dask", "solve_lambda"]
 
 _BINS = 1024          # bins of the λ bracket per round
 _GATHER = 1 << 17     # unsettled rows the client finishes λ with
@@ -164,12 +167,14 @@ class _Rows:
     y: list
     starts: np.ndarray
     lengths: np.ndarray
+    d: int
 
     @classmethod
     def of(cls, X, y):
         lengths = np.asarray(X.chunks[0], dtype=np.int64)
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-        return cls(list(X.to_delayed().ravel()), list(y.to_delayed().ravel()), starts, lengths)
+        return cls(list(X.to_delayed().ravel()), list(y.to_delayed().ravel()), starts, lengths,
+                   int(X.shape[1]))
 
     def local(self, idx, k):
         """Positions of the sorted global indices `idx` inside chunk k."""
@@ -210,58 +215,7 @@ def _gather_rows(rows, idx, client):
 
 
 # ------------------------------------------------------------------------------------------------
-# scores
-
-
-@dataclass(frozen=True)
-class _ScoreSpec:
-    """What a chunk's score task needs (picklable: plain numbers and arrays)."""
-
-    kind: str
-    model: str
-    target: str
-    approx: str
-    tau: float
-    l2: float
-    fit_intercept: bool
-    coef: np.ndarray
-    intercept: float
-    moments: tuple | None = None   # (s, mean, C) of Σ over all rows (influence)
-    basis: np.ndarray | None = None  # leverage: h_i = ‖[x_i, 1] basis‖²
-
-
-def _influence_options(spec):
-    glm = _core.glm
-    opt = glm.InfluenceOptions()
-    opt.model = glm.Model.__members__[spec.model]
-    opt.target = glm.Target.__members__[spec.target]
-    opt.approx = glm.Approx.__members__[spec.approx]
-    opt.tau, opt.l2, opt.fit_intercept = spec.tau, spec.l2, spec.fit_intercept
-    opt.intercept = spec.intercept if spec.fit_intercept else 0.0
-    return opt
-
-
-def _moments_tuple(m):
-    return (float(m.s), np.asarray(m.mean), np.asarray(m.C))
-
-
-def _chunk_moments(Xc, yc, start, spec):
-    from .influence import _check_response_lenient
-
-    Xc = _chunk_design(Xc, start)
-    yc = _check_response_lenient(_chunk_response(yc, start), spec.model, Xc.shape[0])
-    m = _core.glm.influence_moments(Xc, yc, spec.coef, None, _influence_options(spec))
-    if m.status != _core.glm.Status.ok:
-        raise ValueError("the influence overflowed (non-finite moments): check the scale of X "
-                         "and coef (for poisson, exp(η) must be finite)")
-    return _moments_tuple(m)
-
-
-def _merge_moments(a, b, spec):
-    glm = _core.glm
-    merged = glm.merge_influence_moments(glm.InfluenceMoments(*a), glm.InfluenceMoments(*b),
-                                         _influence_options(spec))
-    return _moments_tuple(merged)
+# reductions
 
 
 def _tree(items, combine, *args):
@@ -274,51 +228,9 @@ def _tree(items, combine, *args):
     return items[0]
 
 
-def _influence_chunk(Xc, yc, spec):
-    glm = _core.glm
-    res = glm.influence_scores_given(Xc, yc, spec.coef, None, glm.InfluenceMoments(*spec.moments),
-                                     _influence_options(spec))
-    if res.status != glm.Status.ok:
-        if res.status == glm.Status.non_finite:
-            raise ValueError("the influence overflowed (non-finite scores): check the scale of X "
-                             "and coef (for poisson, exp(η) must be finite)")
-        raise ValueError(
-            "Σ = XᵀWX is singular (collinear or constant columns, or all IRLS weights ~0): the "
-            f"influence is undefined for approx={spec.approx!r}; pass l2 > 0 or use approx='diag'")
-    return np.asarray(res.scores, dtype=np.float64)
-
-
 def _with_ones(Xc, fit_intercept):
     D = np.asarray(Xc, dtype=np.float64)
     return np.column_stack([D, np.ones(len(D))]) if fit_intercept else D
-
-
-def _chunk_scores(Xc, yc, start, pilot_local, spec):
-    from .subsampling import subsampling_scores
-
-    Xc = _chunk_design(Xc, start)
-    yc = _chunk_response(yc, start)
-    if spec.kind == "influence":
-        from .influence import _check_response_lenient
-
-        s = _influence_chunk(Xc, _check_response_lenient(yc, spec.model, len(yc)), spec)
-    elif spec.kind in ("leverage", "root_leverage"):
-        h = np.einsum("ij,ij->i", *(2 * (_with_ones(Xc, spec.fit_intercept) @ spec.basis,)))
-        s = np.sqrt(h) if spec.kind == "root_leverage" else h
-    else:
-        s = subsampling_scores(Xc, yc, spec.coef, spec.intercept, scores=spec.kind, model=spec.model,
-                               target=spec.target, approx=spec.approx, tau=spec.tau, l2=spec.l2,
-                               fit_intercept=spec.fit_intercept, n_jobs=1)
-    s = np.array(s, dtype=np.float64)
-    rest = np.ones(len(s), dtype=bool)
-    rest[pilot_local] = False
-    bad = rest & ~(np.isfinite(s) & (s >= 0))
-    s[pilot_local] = np.nan
-    if bad.any():
-        raise ValueError(
-            f"{int(bad.sum())} rows (in the chunk of rows {start}…{start + len(s) - 1}) got a "
-            f"non-finite or negative score (scores={spec.kind!r}); check X and y for extreme values")
-    return s
 
 
 def _chunk_r(Xc, start, fit_intercept):
@@ -348,40 +260,34 @@ def _global_r(rows, fit_intercept, client):
     return _compute([_tree(parts, _merge_r)], client)[0]
 
 
-def _score_spec(est, rows, coef, intercept, client):
-    spec = _ScoreSpec(est.scores, est.model, est.target, est.approx, float(est.tau), float(est.l2),
-                      bool(est.fit_intercept), coef, intercept)
-    if est.scores == "influence":
-        if est.approx not in ("exact", "diag"):
-            raise NotImplementedError(
-                f"approx={est.approx!r} is not available for dask input (the sketch of Σ is not "
-                "chunk-additive yet); use approx='exact' or 'diag'")
-        parts = [delayed(_chunk_moments)(rows.X[k], rows.y[k], int(rows.starts[k]), spec)
-                 for k in range(len(rows.X))]
-        moments = _compute([_tree(parts, _merge_moments, spec)], client)[0]
-        return _replace(spec, moments=moments)
-    if est.scores in ("leverage", "root_leverage"):
-        if est.approx != "exact":
-            raise NotImplementedError(f"scores={est.scores!r} with approx={est.approx!r} is not "
-                                      "available for dask input; use approx='exact'")
-        R = _global_r(rows, bool(est.fit_intercept), client)
-        return _replace(spec, basis=_leverage_basis(R, int(rows.lengths.sum()), None)[0])
-    return spec
+def sketch_rows(lengths, sketch_size):
+    """SRHT rows of each chunk: proportional to its rows (at least 1), at most its padded length
+    (a chunk sketched with all its padded rows contributes its exact Gram matrix)."""
+    n = int(lengths.sum())
+    padded = np.array([1 << max(0, (int(m) - 1).bit_length()) for m in lengths], dtype=np.int64)
+    r = np.maximum(1, np.rint(sketch_size * lengths / n)).astype(np.int64)
+    return np.where(lengths > 0, np.minimum(r, padded), 0)
 
 
-def _replace(spec, **kw):
-    from dataclasses import replace
+def chunk_key(key, start):
+    """The SRHT key of the chunk starting at global row `start`."""
+    return int(_core.random.subkey(int(key), int(start)))
 
-    return replace(spec, **kw)
+
+def _chunk_sketch_r(Xc, start, fit_intercept, key, r):
+    D = _with_ones(_chunk_design(Xc, start), fit_intercept)
+    if r == 0:
+        return np.zeros((0, D.shape[1]))
+    return np.linalg.qr(_core.sketch.srht(np.ascontiguousarray(D), chunk_key(key, start), int(r)),
+                        mode="r")
 
 
-def _scores_array(rows, pilot_idx, spec):
-    blocks = []
-    for k in range(len(rows.X)):
-        task = delayed(_chunk_scores)(rows.X[k], rows.y[k], int(rows.starts[k]),
-                                      rows.local(pilot_idx, k), spec)
-        blocks.append(da.from_delayed(task, shape=(int(rows.lengths[k]),), dtype=np.float64))
-    return da.concatenate(blocks)
+def _sketch_r(rows, fit_intercept, key, sketch_size, client):
+    """R of the stacked per-chunk SRHTs (a tree of QRs): ``RᵀR = Σ_c (S_c X_c)ᵀ(S_c X_c)``."""
+    r = sketch_rows(rows.lengths, sketch_size)
+    parts = [delayed(_chunk_sketch_r)(rows.X[k], int(rows.starts[k]), fit_intercept, key, int(r[k]))
+             for k in range(len(rows.X))]
+    return _compute([_tree(parts, _merge_r)], client)[0]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -532,84 +438,6 @@ def probabilities_from_scores(s, lam, zero_prob, a, everything):
 
 
 # ------------------------------------------------------------------------------------------------
-# the fit
-
-
-def _pilot(rows, key, pilot, client):
-    from .subsampling import merge_smallest, smallest_uniforms
-
-    tasks = [delayed(smallest_uniforms)(key, int(rows.lengths[k]), pilot, int(rows.starts[k]))
-             for k in range(len(rows.X))]
-    return merge_smallest(_compute(tasks, client), pilot)
-
-
-def _draw_chunk(Xc, yc, s, start, key, pi_args):
-    from .sampling import poisson_sample
-
-    pi = probabilities_from_scores(s, *pi_args)
-    local = poisson_sample(pi, random_state=key, offset=start)
-    Xr, yr = _take_rows(Xc, yc, local, start)
-    return local + start, Xr, yr, pi[local], float(np.sum(pi))
-
-
-def _draw(rows, scores, key, pi_args, client):
-    sblocks = list(scores.to_delayed().ravel())
-    tasks = [delayed(_draw_chunk)(rows.X[k], rows.y[k], sblocks[k], int(rows.starts[k]), key,
-                                  pi_args) for k in range(len(rows.X))]
-    parts = _compute(tasks, client)
-    total = float(np.sum([p[4] for p in parts]))
-    return (np.concatenate([p[0] for p in parts]).astype(np.int64),
-            np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts]),
-            np.concatenate([p[3] for p in parts]), total)
-
-
-def fit_sampler(est, X, y):
-    """InfluenceSampler.fit on dask input; returns the attributes to set (nothing is set here)."""
-    from .subsampling import _fit_keys
-
-    client = active_client()
-    X, y, names = as_row_chunks(X, y)
-    if y is None:
-        raise ValueError(f"{type(est).__name__} requires y to be passed, but the target y is None")
-    n, d = X.shape
-    size, pilot, n_jobs = est._check_params(n, d)
-    pilot_key, score_key, poisson_key = _fit_keys(est.random_state)
-    rows = _Rows.of(X, y)
-
-    pilot_idx = _pilot(rows, pilot_key, pilot, client)
-    Xp, yp = _gather_rows(rows, pilot_idx, client)
-    pilot_fit = est._fit_glm(Xp, yp, None, est.l2 * pilot / n, n_jobs)
-    pcoef = np.asarray(pilot_fit.coef, dtype=np.float64)
-    pint = float(pilot_fit.intercept) if est.fit_intercept else 0.0
-
-    spec = _score_spec(est, rows, pcoef, pint, client)
-    scores = _persist(_scores_array(rows, pilot_idx, spec), client)
-    m = n - pilot
-    a = 0.1 * min(size, m) / m if est.min_prob is None else float(est.min_prob)
-    everything = size >= n
-    lam, zero_prob = (np.inf, 1.0) if everything else solve_lambda(scores, size, a, client)
-    pi_args = (lam, zero_prob, a, everything)
-    idx, Xs, ys, pis, total = _draw(rows, scores, poisson_key, pi_args, client)
-    expected = n if everything else size
-    if abs(total - expected) > 1e-9 * expected:
-        raise RuntimeError(f"internal error: Σπ = {total!r} instead of {expected!r}")
-    need = d + int(bool(est.fit_intercept))
-    if idx.size < need:
-        raise ValueError(
-            f"the Poisson sample has {idx.size} rows, fewer than the {need} parameters; raise size")
-    w = 1.0 / pis
-    fit = est._fit_glm(Xs, ys, w, est.l2, n_jobs)
-    probabilities = scores.map_blocks(probabilities_from_scores, *pi_args, dtype=np.float64)
-    return dict(
-        scores_=scores, probabilities_=probabilities, lambda_=float(lam), min_prob_=a,
-        pilot_size_=pilot, pilot_indices_=pilot_idx, pilot_fit_=pilot_fit, pilot_coef_=pcoef,
-        pilot_intercept_=pint, indices_=idx, weights_=w, fit_=fit,
-        coef_=np.asarray(fit.coef, dtype=np.float64),
-        intercept_=float(fit.intercept) if est.fit_intercept else 0.0, n_features_in_=d,
-    ), names
-
-
-# ------------------------------------------------------------------------------------------------
 # leverage
 
 
@@ -618,12 +446,10 @@ def _chunk_leverage(Xc, start, basis):
     return np.einsum("ij,ij->i", Z, Z)
 
 
-def leverage_scores_dask(X, method, rcond, return_rank):
-    """Exact leverage scores of a dask array: R of a tall-skinny QR (a tree of per-chunk QRs),
-    then ``‖x_i M‖²`` per chunk (a lazy dask array)."""
-    if method != "exact":
-        raise NotImplementedError("method='sketch' is not available for dask input yet; use "
-                                  "method='exact' (one tall-skinny QR pass, then one pass)")
+def leverage_scores_dask(X, method, rcond, return_rank, sketch_size=None, random_state=None,
+                         default_size=None):
+    """Leverage scores of a dask array (a lazy dask array): R of a tall-skinny QR (a tree of
+    per-chunk QRs; ``"sketch"``: of the stacked per-chunk SRHTs), then ``‖x_i M‖²`` per chunk."""
     X, _, _ = as_row_chunks(X)
     n, d = X.shape
     if rcond is not None:
@@ -631,7 +457,16 @@ def leverage_scores_dask(X, method, rcond, return_rank):
                              include_boundaries="left")
     client = active_client()
     rows = _Rows.of(X, da.zeros(n, chunks=(X.chunks[0],)))
-    basis, rank = _leverage_basis(_global_r(rows, False, client), n, rcond)
+    if method == "exact":
+        R = _global_r(rows, False, client)
+    else:
+        N = 1 << max(0, (n - 1).bit_length())
+        size = default_size(n, d) if sketch_size is None else sketch_size
+        size = check_scalar(size, "sketch_size", numbers.Integral, min_val=1, max_val=N)
+        if size < d:
+            raise ValueError(f"sketch_size must be at least the number of columns d={d}, got {size}")
+        R = _sketch_r(rows, False, stream_key(random_state), size, client)
+    basis, rank = _leverage_basis(R, n, rcond)
     h = X.map_blocks(_chunk_leverage_block, basis, dtype=np.float64, drop_axis=1,
                      chunks=(X.chunks[0],))
     return (h, rank) if return_rank else h

@@ -93,8 +93,13 @@ def leverage_scores(
     (per-chunk ``numpy.linalg.qr``, merged as a tree in chunk order), then each chunk's scores are
     ``‖x_i M‖²`` with ``M = E V Σ⁺`` from the SVD of the column-equilibrated R (E the
     equilibration, rank by `rcond`); `return_rank` returns the rank (computed on the client).
-    They match the in-memory scores to ~1e-12 for well-conditioned X. ``"sketch"`` raises
-    NotImplementedError for dask input.
+    They match the in-memory scores to ~1e-12 for well-conditioned X. ``"sketch"``: each chunk
+    is sketched by its own SRHT with rows proportional to its rows (at most its padded length;
+    key: ``subkey(key, global start of the chunk)``), R comes from the QR of the stacked
+    sketches (``RᵀR = Σ_c (S_c X_c)ᵀ(S_c X_c)``, an unbiased estimate of XᵀX), and the scores are
+    ``‖x_i R⁺‖²`` without the JL projection (`jl_dim` is ignored). Deterministic for a given
+    chunking and seed, but not the in-memory SRHT: the scores differ from the in-memory sketch
+    by the sketch's own error (about ``sqrt(d / sketch_size)``).
 
     Examples
     --------
@@ -109,7 +114,8 @@ def leverage_scores(
     if is_dask_collection(X):
         from ._dask import leverage_scores_dask
 
-        return leverage_scores_dask(X, method, rcond, return_rank)
+        return leverage_scores_dask(X, method, rcond, return_rank, sketch_size, random_state,
+                                    default_sketch_size)
     X = check_design(X)
     n, d = X.shape
     if rcond is None:

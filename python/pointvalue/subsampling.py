@@ -29,7 +29,7 @@ from .glm import fit_glm
 from .influence import influence_scores
 from .leverage import leverage_scores
 from .random import spawn_keys
-from .sampling import inclusion_probabilities, poisson_sample
+from .sampling import inclusion_probabilities, poisson_sample, smallest_uniforms
 
 __all__ = ["InfluenceSampler", "SCORE_KINDS", "subsampling_scores"]
 
@@ -135,29 +135,6 @@ def _mean(model, eta):
 def _fit_keys(random_state):
     """The keys of one fit: pilot, scores (sketches), Poisson draw; the same in memory and on Dask."""
     return spawn_keys(random_state, 3)
-
-
-def smallest_uniforms(key, n, k, offset=0):
-    """Global indices (ascending) of the `k` rows among ``offset … offset + n − 1`` with the smallest
-    uniforms ``u(key, i)``, ties broken by the index: a uniform sample of k rows without
-    replacement that any split of the rows into chunks reproduces (merge the chunks' picks with
-    :func:`merge_smallest`)."""
-    u = _core.random.uniforms(int(key), int(offset), int(n))
-    if k >= n:
-        return np.arange(offset, offset + n, dtype=np.int64), u
-    v = np.partition(u, k - 1)[k - 1]
-    below = np.flatnonzero(u < v)
-    ties = np.flatnonzero(u == v)[: k - below.size]
-    pick = np.sort(np.concatenate([below, ties]))
-    return (pick + offset).astype(np.int64), u[pick]
-
-
-def merge_smallest(picks, k):
-    """The k smallest (u, index) pairs of the chunks' :func:`smallest_uniforms`, indices ascending."""
-    idx = np.concatenate([p[0] for p in picks])
-    u = np.concatenate([p[1] for p in picks])
-    order = np.lexsort((idx, u))[:k]
-    return np.sort(idx[order])
 
 
 def _rows64(X, idx):
@@ -338,13 +315,14 @@ class InfluenceSampler(_Params):
     computed once; non-numeric columns raise TypeError); `y` a dask array or Series, a numpy
     array, or the name of a column of the DataFrame. The active ``distributed`` client is used
     when there is one, else dask's default scheduler. The result is the in-memory fit's for the
-    same seed, whatever the chunking: the same pilot, the same scores and ``λ`` (to rounding,
+    same seed, whatever the chunking (sketches excepted): the same pilot, the same scores and ``λ`` (to rounding,
     ~1e-15 relative), the same ``indices_``, ``weights_`` and coefficients. Each pass over the
     data is one task per chunk running the C++ kernels: the pilot rows are gathered and fitted
     on the client; Σ of the influence comes from per-chunk moments merged as a tree
-    (``approx="exact"`` and ``"diag"``; ``"lowrank"`` and ``"sketch"`` raise
-    NotImplementedError), the leverage from the R factor of a tall-skinny QR (``approx="exact"``
-    only); ``λ`` is solved exactly from per-chunk summaries (a few rounds of 1024-bin
+    (``approx="exact"``, ``"diag"``; ``"sketch"`` and ``"lowrank"``: per-chunk SRHTs summed into
+    Σ̂ — deterministic for a given chunking but not the in-memory SRHT, see ``docs/dask.md``), the
+    leverage from the R factor of a tall-skinny QR (or of the stacked
+    per-chunk SRHTs for ``approx="sketch"``); ``λ`` is solved exactly from per-chunk summaries (a few rounds of 1024-bin
     histograms of the breakpoints, then the few rows left near ``λ`` are gathered), without
     gathering the scores; the Poisson draw reads the global row indices of its stream; only the
     sample is gathered for the refit. Then ``scores_`` is a *persisted* dask array (on the
@@ -545,9 +523,9 @@ class InfluenceSampler(_Params):
         return self
 
     def _fit_dask(self, X, y):
-        from ._dask import fit_sampler
+        from ._dask_subsampling import fit_sampler
 
-        attrs, names = fit_sampler(self, X, y)
+        attrs, names = fit_sampler(self, X, y, subsampling_scores, _fit_keys)
         for name, value in attrs.items():  # all or nothing: set only once everything succeeded
             setattr(self, name, value)
         if names is not None:

@@ -104,6 +104,9 @@ struct InfluenceMoments {
   double s = 0;
   Eigen::VectorXd mean;
   Eigen::MatrixXd C;
+  // Approx::LowRank (given moments only): a factor F of the sketched centred Gram, FᵀF = Σ̂
+  // (k × d, any k ≥ 1); C is then the exact diagonal (d × 1). Empty otherwise.
+  Eigen::MatrixXd sketch;
   Status status = Status::Ok;  // Ok, NonFinite (NaN/inf in X or an overflowing IRLS weight),
                                // Unsupported (approx lowrank / sketch: no chunk-additive form)
 };
@@ -118,7 +121,7 @@ InfluenceMoments influence_moments(const MatrixView<float>& X, const double* y, 
 InfluenceMoments merge_influence_moments(const InfluenceMoments& a, const InfluenceMoments& b,
                                          const InfluenceOptions& opt);
 // influence_scores of the rows of X with Σ from `given` (the merged moments of all rows) instead of
-// X's own rows. Throws std::invalid_argument when `given` does not have the shape opt.approx needs.
+// X's own rows (Exact, Diag, or LowRank with `given.sketch`; Sketch: pass Σ̂ as C with Exact). Throws std::invalid_argument when `given` does not have the shape opt.approx needs.
 InfluenceResult influence_scores(const MatrixView<double>& X, const double* y, const double* coef,
                                  const double* w, const InfluenceOptions& opt,
                                  const InfluenceMoments& given, double* out);
