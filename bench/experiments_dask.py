@@ -44,6 +44,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # one thread per worker process: 
 HERE = Path(__file__).resolve().parent
 N_T, N_BIN, N_FACTORS = 10, 10, 5
 T_DOF = 3
+# name → (scores, approx) of InfluenceSampler
+DESIGNS = {"diag": ("influence", "diag"), "lowrank": ("influence", "lowrank"), "exact": ("influence", "exact"),
+           "uniform": ("uniform", "exact")}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -182,8 +185,7 @@ def run(args):
     out.update(n=n, d=d, n_chunks=table.n_chunks, chunk_rows=int(max(table.X.chunks[0])),
                file_gb=os.path.getsize(args.data) / 1e9)
     truth_b0, truth = quantile_truth(d, args.tau)
-    designs = [("influence", "diag"), ("influence", "exact"), ("uniform", "exact")]
-    designs += [("influence", "lowrank")] if args.lowrank else []
+    designs = [DESIGNS[name] for name in args.designs]
     for workers in args.workers:
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                           memory_limit=args.memory_limit, dashboard_address=None) as cluster, Client(cluster) as client:
@@ -214,9 +216,24 @@ def run(args):
     return out
 
 
-def report(path):
-    """The markdown table of a ``run``'s JSON: mean ± standard error over the seeds."""
-    out = json.loads(Path(path).read_text())
+def combine(paths):
+    """The runs of several ``run`` JSONs of one table, with the first one's reference fit (a run
+    with ``--reference-rows 0`` reuses it: the reference draw is seeded, so it is the same)."""
+    out = json.loads(Path(paths[0]).read_text())
+    for p in paths[1:]:
+        out["runs"] += json.loads(Path(p).read_text())["runs"]
+    ref = out.get("reference")
+    for r in out["runs"]:
+        if ref and "coef" in r and "err_vs_reference" not in r:
+            r["err_vs_reference"] = rel_error(r["intercept"], r["coef"], ref["intercept"], ref["coef"])
+    return out
+
+
+def report(paths, save=None):
+    """The markdown table of ``run`` JSONs: mean ± standard error over the seeds."""
+    out = combine(paths)
+    if save:
+        Path(save).write_text(json.dumps(out, indent=1))
     print(f"{out['n']:,} rows × {out['d']} features ({out['file_gb']:.2f} GB), {out['n_chunks']} chunks of "
           f"≤ {out['chunk_rows']:,} rows, τ = {out['tau']}, expected size {out['size']:,}, "
           f"memory limit {out['memory_limit']} per worker\n")
@@ -232,13 +249,13 @@ def report(path):
             print(f"| {w} | {name} | | {rs[0]['error']} | | | | |")
             continue
 
-        def ms(key, rs=rs):
+        def ms(key, rs=rs, fmt=".3g"):
             v = np.array([r[key] for r in rs], dtype=float)
             se = v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else float("nan")
-            return f"{v.mean():.3g}" + (f" ± {se:.2g}" if len(v) > 1 else "")
+            return f"{v.mean():{fmt}}" + (f" ± {se:.2g}" if len(v) > 1 else "")
 
         peak = max(max(r["peak_rss_mb"]) for r in rs)
-        print(f"| {w} | {name} | {len(rs)} | {ms('wall_s')} | ≤ {peak:.0f} | {ms('n_sample')} "
+        print(f"| {w} | {name} | {len(rs)} | {ms('wall_s')} | ≤ {peak:.0f} | {ms('n_sample', fmt='.0f')} "
               f"| {ms('err_vs_truth')} | {ms('err_vs_reference') if 'err_vs_reference' in rs[0] else ''} |")
     if "reference" in out:
         ref = out["reference"]
@@ -263,13 +280,14 @@ def main(argv=None):
     r.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     r.add_argument("--chunk-rows", type=int, default=None)
     r.add_argument("--reference-rows", type=int, default=500_000)
-    r.add_argument("--lowrank", action="store_true", help="also try approx='lowrank'")
+    r.add_argument("--designs", nargs="+", choices=sorted(DESIGNS), default=["diag", "lowrank", "uniform"])
     r.add_argument("--json", default=None)
-    t = sub.add_parser("report", help="print the markdown table of a run's JSON")
-    t.add_argument("json")
+    t = sub.add_parser("report", help="print the markdown table of runs' JSON (the first one's reference)")
+    t.add_argument("json", nargs="+")
+    t.add_argument("--save", default=None, help="write the combined JSON here")
     args = parser.parse_args(argv)
     if args.cmd == "report":
-        report(args.json)
+        report(args.json, args.save)
     elif args.cmd == "generate":
         secs = generate(args.out, args.rows, args.features, args.seed)
         print(f"wrote {args.out}: {args.rows} × {args.features + 1} float64, "
