@@ -4,6 +4,7 @@ results bit for bit, whatever the cluster does (a worker lost mid-run), the same
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -34,10 +35,13 @@ def regression(seed=0, n=400, n_val=200, d=5):
     return X[:n], y[:n], X[n:], y[n:]
 
 
-def tasks_run(stream, prefix):
+def tasks_run(stream, prefix, since=None):
     """Keys of the tasks of the task stream that start with pointvalue-<prefix> (a set: a task
-    stolen or rerun by the scheduler shows up more than once in the stream)."""
-    return {str(t["key"]) for t in stream.data if str(t["key"]).startswith(f"pointvalue-{prefix}")}
+    stolen or rerun by the scheduler shows up more than once in the stream), only those that
+    started after the time `since` when given (a cancelled task of an earlier test may still
+    finish inside a later stream)."""
+    return {str(t["key"]) for t in stream.data if str(t["key"]).startswith(f"pointvalue-{prefix}")
+            and (since is None or min(ss["start"] for ss in t["startstops"]) >= since)}
 
 
 def assert_same(a, b):
@@ -167,26 +171,45 @@ def test_errors_are_the_local_exceptions(client):
         mc(X, y, Xv, yv, model="ols", n_samples=1, sizes=(20, 40), client=client.scheduler.address)
 
 
+def _wait_idle(client):
+    """Wait until no task runs on the cluster (cancelled tasks of an earlier test may still run)."""
+    deadline = time.time() + 30
+    while any(client.processing().values()) and time.time() < deadline:
+        time.sleep(0.05)
+    return time.time()
+
+
+def _tasks_per_call(stream, prefix, since):
+    """Tasks per call (the uuid in the key) that started after `since`."""
+    calls = {}
+    for key in tasks_run(stream, prefix, since):
+        calls.setdefault(key.rsplit("-", 1)[0], set()).add(key)
+    return sorted(len(v) for v in calls.values())
+
+
 def test_client_none_uses_the_active_client_and_false_runs_locally(client):
     import joblib
 
     data = regression()
     assert distributed.default_client() is client  # an active default client ...
+    since = _wait_idle(client)
     with distributed.get_task_stream(client) as stream:
         local = pv.marginal_contributions(*data, model="ols", **KW, client=False)
-    assert not tasks_run(stream, "")  # ... is not used with client=False
+    assert not tasks_run(stream, "", since)  # ... is not used with client=False
+    since = _wait_idle(client)
     with distributed.get_task_stream(client) as stream:
         farmed = pv.marginal_contributions(*data, model="ols", **KW)  # ... but by client=None
         u = pv.ModelUtility(*data, model="ols")
         values = pv.semivalues(u, sampler="msr", n_samples=64, random_state=0, progress=False)
-    assert len(tasks_run(stream, "contributions")) == 3
-    assert tasks_run(stream, "semivalue")
+    assert _tasks_per_call(stream, "contributions", since) == [3]
+    assert tasks_run(stream, "semivalue", since)
     assert_same(local, farmed)
     assert_array_equal(values.values, pv.semivalues(u, sampler="msr", n_samples=64, random_state=0,
                                                     progress=False, client=False).values)
+    since = _wait_idle(client)
     with distributed.get_task_stream(client) as stream, joblib.parallel_config(backend="dask"):
         assert_same(local, pv.marginal_contributions(*data, model="ols", **KW))  # the joblib context's
-    assert len(tasks_run(stream, "contributions")) == 3
+    assert _tasks_per_call(stream, "contributions", since) == [3]
 
 
 # ------------------------------------------------------------------------------------------------
