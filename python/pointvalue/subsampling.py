@@ -20,7 +20,6 @@ from ._validation import (
     check_choice,
     check_design,
     check_n_jobs,
-    check_random_state,
     check_sample_weight,
     check_scalar,
     check_vector,
@@ -28,6 +27,7 @@ from ._validation import (
 from .glm import fit_glm
 from .influence import influence_scores
 from .leverage import leverage_scores
+from .random import check_random_state
 from .sampling import inclusion_probabilities, poisson_sample
 
 __all__ = ["InfluenceSampler", "SCORE_KINDS", "subsampling_scores"]
