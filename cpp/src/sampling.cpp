@@ -130,10 +130,11 @@ std::vector<std::int64_t> poisson_sample(const double* prob, idx n, std::uint64_
   const idx blocks = (n + kBlock - 1) / kBlock;
   std::vector<std::vector<std::int64_t>> hits(std::size_t(std::max<idx>(blocks, 0)));
   bool bad = false;
+  ParallelErrors errors;  // push_back allocates
 #if defined(PV_HAVE_OPENMP)
 #pragma omp parallel for schedule(dynamic, 1) reduction(|| : bad) if (n >= kParallelMin)
 #endif
-  for (idx b = 0; b < blocks; ++b) {
+  for (idx b = 0; b < blocks; ++b) errors.run([&] {
     const idx r0 = b * kBlock, r1 = std::min(n, r0 + kBlock);
     auto& h = hits[std::size_t(b)];
     for (idx i = r0; i < r1; ++i) {
@@ -144,7 +145,8 @@ std::vector<std::int64_t> poisson_sample(const double* prob, idx n, std::uint64_
       }
       if (random::uniform(key, offset + std::uint64_t(i)) < p) h.push_back(i);
     }
-  }
+  });
+  errors.rethrow();
   if (bad) invalid("probabilities must lie in [0, 1] (and not be NaN)");
   std::size_t total = 0;
   for (const auto& h : hits) total += h.size();
