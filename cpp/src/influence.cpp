@@ -104,10 +104,11 @@ void affine_norms_impl(const Map& X, const AffineNorm& A, const double* f, doubl
   MatrixXd Pq(X.cols(), k + (tq ? 1 : 0));
   if (k) Pq.leftCols(k) = A.P;
   if (tq) Pq.col(k) = -A.q;
+  ParallelErrors errors;  // the thread_local temporaries below allocate
 #if defined(PV_HAVE_OPENMP)
 #pragma omp parallel for schedule(static) if (go_parallel(X.rows(), X.cols()))
 #endif
-  for (idx b = 0; b < blocks; ++b) {
+  for (idx b = 0; b < blocks; ++b) errors.run([&] {
     const idx r0 = b * kRowBlock, len = std::min(kRowBlock, n - r0);
     thread_local MatrixXd Xc, T, Z;
     thread_local VectorXd nrm;
@@ -133,7 +134,8 @@ void affine_norms_impl(const Map& X, const AffineNorm& A, const double* f, doubl
       }
       out[r0 + i] = std::abs(f[r0 + i]) * std::sqrt(sq);
     }
-  }
+  });
+  errors.rethrow();
 }
 
 // Sketch of D^½ (X − 1 meanᵀ): SRHT of the rows, drawn from opt.key.
