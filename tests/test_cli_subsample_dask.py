@@ -62,6 +62,52 @@ def test_large_npy_is_read_by_chunks_without_a_flag(frame, tmp_path, monkeypatch
     _same_file(ref, got)
 
 
+def test_sketch_size_flag(frame, tmp_path):
+    """--sketch-size reaches the sampler: at 4096 rows (the padded n) the in-memory SRHT is the
+    exact Gram, and so is each chunk's (≤ 1024 rows, capped at its padded 1024): the exact sample."""
+    np.save(tmp_path / "d.npy", frame.to_numpy(dtype=np.float64))
+    ref = _run(tmp_path / "d.npy", tmp_path / "exact.csv", "--target", "2")
+    sketch = ["--approx", "sketch", "--sketch-size", "4096"]
+    _same_file(ref, _run(tmp_path / "d.npy", tmp_path / "mem.csv", "--target", "2", *sketch))
+    _same_file(ref, _run(tmp_path / "d.npy", tmp_path / "chunk.csv", "--target", "2", "--chunked",
+                         "--chunk-rows", "1024", *sketch))
+    with pytest.raises(SystemExit, match="--sketch-size must be positive"):
+        _run(tmp_path / "d.npy", tmp_path / "x.csv", "--target", "2", "--sketch-size", "0")
+
+
+class _RefusedCluster:
+    """A LocalCluster stand-in that records its arguments and fails to start."""
+
+    seen: dict = {}
+
+    def __init__(self, **kwargs):
+        type(self).seen = kwargs
+        raise OSError("refused")
+
+
+@pytest.mark.parametrize("command", ["subsample", "values"])
+def test_scheduler_flags_share_one_helper(frame, tmp_path, monkeypatch, command):
+    """subsample, values, scaling and demo open their cluster with _cli_cluster.scheduler_client:
+    --n-workers and --memory-limit reach the LocalCluster, a failure to start is one error line,
+    and no client is left behind as the process's default."""
+    import distributed
+
+    from pointvalue import _dask
+
+    monkeypatch.setattr(distributed, "LocalCluster", _RefusedCluster)
+    np.save(tmp_path / "d.npy", frame.to_numpy(dtype=np.float64))
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    args = (["subsample", str(tmp_path / "d.npy"), "--target", "2", "--size", "300", "--out", str(tmp_path / "o.csv")]
+            if command == "subsample" else
+            ["values", str(tmp_path / "d.csv"), "--target", "y", "--model", "ridge", "--out", str(tmp_path / "o.csv")])
+    with pytest.raises(SystemExit, match="error: --scheduler local: refused"):
+        main([*args, "--no-progress", "--scheduler", "local", "--n-workers", "3", "--memory-limit", "1GB"])
+    assert {k: _RefusedCluster.seen[k] for k in ("n_workers", "threads_per_worker", "memory_limit")} == {
+        "n_workers": 3, "threads_per_worker": 1, "memory_limit": "1GB"}
+    assert _dask.active_client() is None
+    assert not (tmp_path / "o.csv").exists()
+
+
 def test_npy_graph_holds_the_path_not_the_data(tmp_path):
     A = np.arange(40_000, dtype=np.float64).reshape(10_000, 4)
     np.save(tmp_path / "d.npy", A)

@@ -51,8 +51,8 @@ def assert_same_fit(s_dask, s_mem):
     assert_allclose(s_dask.coef_, s_mem.coef_, rtol=1e-12)
     assert s_dask.intercept_ == pytest.approx(s_mem.intercept_, rel=1e-12, abs=1e-14)
     assert s_dask.lambda_ == pytest.approx(s_mem.lambda_, rel=1e-12)
-    assert_allclose(s_dask.scores_.compute(), s_mem.scores_, rtol=1e-12, atol=1e-300)
-    assert_allclose(s_dask.probabilities_.compute(), s_mem.probabilities_, rtol=1e-12)
+    assert_allclose(np.asarray(s_dask.scores_), s_mem.scores_, rtol=1e-12, atol=1e-300)
+    assert_allclose(np.asarray(s_dask.probabilities_), s_mem.probabilities_, rtol=1e-12)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -215,6 +215,91 @@ def test_bad_dask_input(rng):
     df = dd.from_pandas(pd.DataFrame({"a": X[:, 0], "b": ["x"] * 400, "y": y}), npartitions=2)
     with pytest.raises(TypeError, match="non-numeric columns \\['b'\\]"):
         s.fit(df, "y")
+
+
+def test_parquet_directory_fit_equals_in_memory(rng, tmp_path):
+    """A 3-file Parquet directory through dd.read_parquet: dask-expr partitions a projection of
+    it (df["f"]: 2 partitions) differently from the whole frame (3): X and y must still line up."""
+    pytest.importorskip("pyarrow")
+    X, y = data(rng, n=500, d=5)
+    pdf = pd.DataFrame(X, columns=list("abcde")).assign(f=y)
+    for k, (lo, hi) in enumerate([(0, 100), (100, 350), (350, 500)]):
+        pdf.iloc[lo:hi].to_parquet(tmp_path / f"part{k}.parquet", index=False)
+    df = dd.read_parquet(tmp_path)
+    kw = dict(size=100, random_state=8)
+    ref = pv.InfluenceSampler(**kw).fit(X, y)
+    for s in (pv.InfluenceSampler(**kw).fit(df, "f"),
+              pv.InfluenceSampler(**kw).fit(df.drop(columns=["f"]), df["f"]),
+              pv.InfluenceSampler(**kw).fit(df[list("abcde")], y)):
+        assert_same_fit(s, ref)
+        assert list(s.feature_names_in_) == list("abcde")
+
+
+@pytest.mark.parametrize("approx", ["exact", "lowrank"])
+def test_empty_row_chunks(rng, approx):
+    """Zero-length row chunks (a filtered array, an empty Parquet file) take no part: the fit is
+    the in-memory one, and so are the leverage scores."""
+    X, y = data(rng, n=200)
+    kw = dict(size=60, approx=approx, random_state=6)
+    ref = pv.InfluenceSampler(**kw).fit(X, y)
+    s = pv.InfluenceSampler(**kw).fit(*chunked(X, y, (0, 50, 0, 150)))
+    if approx == "exact":
+        assert_same_fit(s, ref)
+    else:  # per-chunk sketches: deterministic, equal to the fit on the same chunks without the empties
+        t = pv.InfluenceSampler(**kw).fit(*chunked(X, y, (50, 150)))
+        assert_array_equal(s.indices_, t.indices_)
+        assert_allclose(s.coef_, t.coef_, rtol=1e-12)
+    h = pv.leverage_scores(da.from_array(X, chunks=((0, 50, 0, 150), -1)))
+    assert_allclose(h.compute(), pv.leverage_scores(X), rtol=1e-10)
+
+
+@pytest.mark.parametrize("approx", ["sketch", "lowrank"])
+def test_sketch_size_in_memory_and_on_dask(rng, approx):
+    """sketch_size reaches the SRHTs: at N = 4096 rows (the padded n) the in-memory sketch is the
+    exact Gram, and so is every per-chunk sketch (chunks of ≤ 1024 rows, each capped at its padded
+    1024): both fits are the exact fit (for lowrank of full rank d = 4 the correction is exact)."""
+    X, y = data(rng, n=3000, d=4)
+    ref = pv.InfluenceSampler(size=300, random_state=9).fit(X, y)
+    kw = dict(size=300, approx=approx, sketch_size=4096, random_state=9)
+    assert_same_fit(pv.InfluenceSampler(**kw).fit(X, y), ref)
+    assert_same_fit(pv.InfluenceSampler(**kw).fit(*chunked(X, y, (1024, 1024, 952))), ref)
+    default = pv.InfluenceSampler(**{**kw, "sketch_size": None}).fit(*chunked(X, y, (1024, 1024, 952)))
+    assert not np.allclose(default.scores_.compute(), ref.scores_, rtol=1e-9, equal_nan=True)
+    assert pv.InfluenceSampler(**kw).get_params()["sketch_size"] == 4096
+
+
+def test_sketch_size_validation(rng):
+    X, y = data(rng, n=300)
+    Xd, yd = chunked(X, y, (100,))
+    for bad, err, match in [(0, ValueError, "sketch_size"), (513, ValueError, "sketch_size"),
+                            (2.5, TypeError, "sketch_size"), (3, ValueError, "at least the number of columns")]:
+        for XX, yy in ((X, y), (Xd, yd)):
+            with pytest.raises(err, match=match):
+                pv.InfluenceSampler(size=50, approx="sketch", sketch_size=bad).fit(XX, yy)
+    with pytest.raises(ValueError, match="at least the number of columns 5"):
+        pv.InfluenceSampler(size=50, scores="leverage", approx="sketch", sketch_size=4).fit(Xd, yd)
+
+
+def test_chunk_tasks_run_on_one_thread(rng, monkeypatch):
+    """Each per-chunk task runs its OpenMP kernels on one thread (a worker runs one task per
+    thread), whatever the caller's thread count; n_jobs is for the client's fits."""
+    from pointvalue import _threads
+
+    get_threads = _threads._openmp_runtimes()[0][0]
+    seen = []
+    for name in ("influence_moments", "influence_scores_given"):
+        kernel = getattr(_core.glm, name)
+
+        def spy(*args, _kernel=kernel):
+            seen.append(get_threads())
+            return _kernel(*args)
+
+        monkeypatch.setattr(_core.glm, name, spy)
+    X, y = data(rng, n=600)
+    dask = pytest.importorskip("dask")
+    with dask.config.set(scheduler="sync"), _threads.openmp_threads(2):
+        pv.InfluenceSampler(size=100, random_state=0, n_jobs=2).fit(*chunked(X, y, (200,)))
+    assert len(seen) == 6 and set(seen) == {1}
 
 
 # ------------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import numpy as np
 
 
 def register(sub) -> None:
+    from ._cli_cluster import add_scheduler_arguments
     from .subsampling import APPROXES, MODELS, SCORE_KINDS, TARGETS
 
     p = sub.add_parser(
@@ -37,6 +38,9 @@ def register(sub) -> None:
     p.add_argument("--scores", choices=SCORE_KINDS, default="influence", help="sampling design (default influence)")
     p.add_argument("--influence-target", choices=TARGETS, default="coef", dest="influence_target",
                    help="influence on the coefficients or on the predictions (default coef)")
+    p.add_argument("--sketch-size", type=int, default=None, dest="sketch_size", metavar="ROWS",
+                   help="SRHT rows of --approx sketch / lowrank (default min(N, max(20 p, 2000)); the "
+                   "paper's diagonal + low rank: --approx lowrank --sketch-size 10000)")
     p.add_argument("--pilot-size", type=int, default=None, help="rows of the uniform pilot (default max(10(d+1), N/4))")
     p.add_argument("--min-prob", type=float, default=None, help="floor on the probabilities (default 0.1·N/m)")
     p.add_argument("--l2", type=float, default=0.0, help="L2 penalty (l2/2)·‖coef‖² (default 0)")
@@ -45,14 +49,9 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, help="output file for the sampled rows (.csv, .npz or .parquet)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     g = p.add_argument_group("larger than memory (dask)")
-    g.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                   help="read by chunks on a dask cluster: the address of its scheduler (tcp://host:8786), or "
-                   "'local' for a LocalCluster of worker processes on this machine")
-    g.add_argument("--n-workers", type=int, default=None, dest="n_workers", metavar="N",
-                   help="worker processes of --scheduler local (default: one per core)")
-    g.add_argument("--memory-limit", default="auto", dest="memory_limit", metavar="BYTES",
-                   help="memory limit per worker of --scheduler local, e.g. 1GB (default auto: the "
-                   "physical memory shared by the workers)")
+    add_scheduler_arguments(g, "read by chunks on a dask cluster: the address of its scheduler "
+                            "(tcp://host:8786), or 'local' for a LocalCluster of --n-workers "
+                            "one-thread worker processes on this machine")
     g.add_argument("--chunked", action="store_true",
                    help="read by chunks (dask's default threaded scheduler without --scheduler) whatever the size")
     g.add_argument("--chunk-rows", type=int, default=None, dest="chunk_rows", metavar="ROWS",
@@ -265,6 +264,7 @@ def _sampler(args):
         model=args.model, target=args.influence_target, size=args.size, pilot_size=args.pilot_size,
         scores=args.scores, approx=args.approx, tau=args.tau, min_prob=args.min_prob,
         fit_intercept=not args.no_intercept, l2=args.l2, random_state=args.seed, n_jobs=args.n_jobs,
+        sketch_size=args.sketch_size,
     )
 
 
@@ -289,8 +289,10 @@ def _run_memory(args, bar):
 
 def _run_chunked(args, bar):
     from . import _cli_subsample_dask as chunked
+    from ._cli_cluster import local_workers, scheduler_client
 
-    with chunked.scheduler(args.scheduler, args.n_workers, args.memory_limit) as client:
+    with scheduler_client(args.scheduler, local_workers(args), args.memory_limit) as found:
+        client = found or None  # None: dask's default scheduler
         table = chunked.read_chunked(args.data, args.target, args.chunk_rows)
         chunked.check_known_chunks(table.X)
         bar.update(1)
@@ -314,6 +316,8 @@ def run(args) -> int:
         raise SystemExit("error: --size must be positive")
     if args.n_workers is not None and args.n_workers <= 0:
         raise SystemExit("error: --n-workers must be positive")
+    if args.sketch_size is not None and args.sketch_size <= 0:
+        raise SystemExit("error: --sketch-size must be positive")
     if args.chunk_rows is not None and args.chunk_rows <= 0:
         raise SystemExit("error: --chunk-rows must be positive")
     _check_out(args.out)

@@ -11,8 +11,9 @@ sizes, so :class:`pointvalue.InfluenceSampler` runs one task per chunk; ``docs/s
   ``X`` and ``y``; chunked along the rows only, about :data:`CHUNK_BYTES` per chunk, whole Zarr
   row chunks per task.
 
-The scheduler is the ``distributed`` client opened by :func:`scheduler` (``--scheduler``), else
-dask's default (threads). dask is imported only here, when the chunked path is taken.
+The scheduler is the ``distributed`` client opened by ``_cli_cluster.scheduler_client``
+(``--scheduler``; current inside the command only), else dask's default (threads). dask is
+imported only here, when the chunked path is taken.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CHUNK_BYTES", "ChunkedTable", "chunk_rows", "is_chunked_format", "read_chunked", "scheduler"]
+__all__ = ["CHUNK_BYTES", "ChunkedTable", "chunk_rows", "is_chunked_format", "read_chunked"]
 
 CHUNK_BYTES = 96 * 2**20  # rows per chunk are chosen so that a chunk holds 64-128 MB
 
@@ -419,33 +420,7 @@ def check_known_chunks(A, name="X"):
 
 
 # ------------------------------------------------------------------------------------------------
-# scheduler and progress
-
-
-@contextlib.contextmanager
-def scheduler(address, n_workers=None, memory_limit="auto", threads_per_worker=1):
-    """A ``distributed`` client for `address` (``"local"``: a LocalCluster of worker processes on
-    127.0.0.1), made the default scheduler for the block; None: dask's default scheduler."""
-    if address is None:
-        yield None
-        return
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError as e:
-        _fail(f"--scheduler needs distributed: pip install 'pointvalue[dask]' ({e})")
-    if address == "local":
-        cluster = LocalCluster(n_workers=n_workers or (os.cpu_count() or 1), threads_per_worker=threads_per_worker,
-                               processes=True, host="127.0.0.1", memory_limit=memory_limit,
-                               dashboard_address=None)
-        with cluster, Client(cluster) as client:
-            yield client
-        return
-    try:
-        client = Client(address, timeout="20s")
-    except OSError as e:
-        _fail(f"cannot connect to the dask scheduler at {address!r} ({e})")
-    with client:
-        yield client
+# progress
 
 
 def _scheduler_counts(dask_scheduler):

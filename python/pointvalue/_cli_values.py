@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._cli_cluster import add_scheduler_argument, scheduler_client
+from ._cli_cluster import add_scheduler_arguments, local_workers, scheduler_client
 
 
 def register(sub) -> None:
@@ -39,17 +39,17 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", required=True, help="output CSV file")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    add_scheduler_argument(p)
+    add_scheduler_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from ._cli_scaling import load_and_split, n_workers
+    from ._cli_scaling import load_and_split
     from .semivalues import semivalues
     from .utility import ModelUtility
 
     Xs, y, _, pool, val, _ = load_and_split(args, sort_pool=True)
-    with scheduler_client(args.scheduler, n_workers(args)) as client:
+    with scheduler_client(args.scheduler, local_workers(args), args.memory_limit) as client:
         try:
             u = ModelUtility(Xs[pool], y[pool], Xs[val], y[val], model=args.model, metric=args.metric, l2=args.l2)
             res = semivalues(u, method=args.method, beta_params=args.beta, sampler=args.sampler,

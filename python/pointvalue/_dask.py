@@ -20,6 +20,7 @@ summaries, the pilot and the sample travel to the client:
 
 from __future__ import annotations
 
+import functools
 import numbers
 from dataclasses import dataclass
 
@@ -29,10 +30,11 @@ import numpy as np
 from dask import delayed
 
 from . import _core
+from ._threads import openmp_threads
 from ._validation import all_finite, check_design, check_scalar, check_vector
 from .random import stream_key
 
-__all__ = ["active_client", "as_row_chunks", "leverage_scores_dask", "solve_lambda"]
+__all__ = ["active_client", "as_row_chunks", "leverage_scores_dask", "one_thread", "solve_lambda"]
 
 _BINS = 1024          # bins of the λ bracket per round
 _GATHER = 1 << 17     # unsettled rows the client finishes λ with
@@ -52,6 +54,18 @@ def active_client():
         return get_client()
     except ValueError:  # no client in this context
         return None
+
+
+def one_thread(task):
+    """Run a per-chunk task with one OpenMP thread: a worker (or dask's threaded scheduler)
+    already runs one task per thread, and the kernels would otherwise each start OpenMP's
+    default team (every core) and oversubscribe the machine. ``n_jobs`` of the estimator is
+    for the client's own work (the pilot fit and the refit)."""
+    @functools.wraps(task)
+    def run(*args, **kwargs):
+        with openmp_threads(1):
+            return task(*args, **kwargs)
+    return run
 
 
 def _compute(tasks, client):
@@ -81,26 +95,63 @@ def _numeric_frame(X, name):
         raise TypeError(f"{name} has non-numeric columns {bad}: encode or drop them first")
 
 
-def _frame_to_array(X, y):
-    """A dask DataFrame (and a Series or a column name) as row-chunked dask arrays."""
+def _frame_dtype(frame):
+    """float32 when every column is float32 (kept as in memory), else float64."""
+    return np.float32 if all(np.dtype(t) == np.float32 for t in frame.dtypes) else np.float64
+
+
+def _partition_values(part, columns, dtype):
+    return part[columns].to_numpy(dtype=dtype, na_value=np.nan)
+
+
+def _partitions_array(parts, lengths, columns, dtype):
+    """One chunk per partition: `columns` a list (2-D) or one name (1-D)."""
+    shape = (lambda m: (m, len(columns))) if isinstance(columns, list) else (lambda m: (m,))
+    return da.concatenate([da.from_delayed(delayed(_partition_values)(p, columns, dtype), shape=shape(m),
+                                           dtype=dtype) for p, m in zip(parts, lengths)])
+
+
+def _with_response(X, y):
+    """(one frame holding the features and the response, the response's column name)."""
     import dask.dataframe as dd
 
     if isinstance(y, str):
         if y not in X.columns:
             raise ValueError(f"y={y!r} is not a column of X")
-        X, y = X.drop(columns=[y]), X[y]
-    _numeric_frame(X, "X")
-    names = np.asarray([str(c) for c in X.columns], dtype=object)
-    # dask dataframes do not know their partition lengths: one pass over the index finds them
-    lengths = tuple(int(v) for v in X.map_partitions(len).compute())
-    Xa = X.to_dask_array(lengths=lengths)
+        return X, y
     if isinstance(y, dd.DataFrame):
         raise ValueError("y must be one column (a dask Series or a column name), got a DataFrame")
-    if isinstance(y, dd.Series):
-        if not _is_numeric(y.dtype):
-            raise TypeError(f"y has the non-numeric dtype {y.dtype}")
-        y = y.to_dask_array(lengths=lengths if y.npartitions == len(lengths) else True)
-    return Xa, y, names
+    if not isinstance(y, dd.Series):
+        return X, None
+    if not _is_numeric(y.dtype):
+        raise TypeError(f"y has the non-numeric dtype {y.dtype}")
+    name = "__pointvalue_y__"
+    while name in X.columns:
+        name += "_"
+    return X.assign(**{name: y}), name
+
+
+def _frame_to_array(X, y):
+    """A dask DataFrame (and a Series or a column name) as row-chunked dask arrays.
+
+    X and y are built from one list of delayed partitions of one frame: dask may partition a
+    Parquet dataset differently for different column projections (``df["y"]`` with fewer
+    partitions than ``df``), so arrays made from separate projections need not line up. The
+    partition lengths are counted once from the same partitions; empty partitions are dropped.
+    """
+    frame, target = _with_response(X, y)
+    feats = [c for c in frame.columns if c != target]
+    _numeric_frame(frame[feats], "X")
+    names = np.asarray([str(c) for c in feats], dtype=object)
+    parts = list(frame.to_delayed())
+    lengths = [int(v) for v in dask.compute(*[delayed(len)(p) for p in parts])]
+    parts, lengths = [p for p, m in zip(parts, lengths) if m], [m for m in lengths if m]
+    if not parts:
+        raise ValueError("X has no rows (every partition is empty)")
+    Xa = _partitions_array(parts, lengths, feats, _frame_dtype(frame[feats]))
+    if target is None:
+        return Xa, y, names
+    return Xa, _partitions_array(parts, lengths, target, np.float64), names
 
 
 def _check_array(X):
@@ -173,8 +224,10 @@ class _Rows:
     def of(cls, X, y):
         lengths = np.asarray(X.chunks[0], dtype=np.int64)
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-        return cls(list(X.to_delayed().ravel()), list(y.to_delayed().ravel()), starts, lengths,
-                   int(X.shape[1]))
+        keep = lengths > 0  # empty chunks take no part in any pass (nor in the scores' chunks)
+        Xb, yb = list(X.to_delayed().ravel()), list(y.to_delayed().ravel())
+        return cls([b for b, k in zip(Xb, keep) if k], [b for b, k in zip(yb, keep) if k],
+                   starts[keep], lengths[keep], int(X.shape[1]))
 
     def local(self, idx, k):
         """Positions of the sorted global indices `idx` inside chunk k."""
@@ -233,6 +286,7 @@ def _with_ones(Xc, fit_intercept):
     return np.column_stack([D, np.ones(len(D))]) if fit_intercept else D
 
 
+@one_thread
 def _chunk_r(Xc, start, fit_intercept):
     D = _with_ones(_chunk_design(Xc, start), fit_intercept)
     return np.linalg.qr(D, mode="r") if len(D) else np.zeros((0, D.shape[1]))
@@ -274,6 +328,7 @@ def chunk_key(key, start):
     return int(_core.random.subkey(int(key), int(start)))
 
 
+@one_thread
 def _chunk_sketch_r(Xc, start, fit_intercept, key, r):
     D = _with_ones(_chunk_design(Xc, start), fit_intercept)
     if r == 0:
@@ -441,6 +496,7 @@ def probabilities_from_scores(s, lam, zero_prob, a, everything):
 # leverage
 
 
+@one_thread
 def _chunk_leverage(Xc, start, basis):
     Z = _chunk_design(Xc, start).astype(np.float64, copy=False) @ basis
     return np.einsum("ij,ij->i", Z, Z)

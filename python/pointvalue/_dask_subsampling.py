@@ -35,6 +35,7 @@ from ._dask import (
     active_client,
     as_row_chunks,
     chunk_key,
+    one_thread,
     probabilities_from_scores,
     sketch_rows,
     solve_lambda,
@@ -61,6 +62,7 @@ class _ScoreSpec:
     coef: np.ndarray
     intercept: float
     score_fn: Callable[..., Any]   # subsampling.subsampling_scores (row-local designs)
+    sketch_size: int | None = None   # SRHT rows over all chunks (None: default_sketch_size)
     moments: tuple | None = None   # (s, mean, C) of Σ over all rows (influence)
     basis: np.ndarray | None = None  # leverage: h_i = ‖[x_i, 1] basis‖²
 
@@ -82,6 +84,7 @@ def _moments_tuple(m):
     return (float(m.s), np.asarray(m.mean), np.asarray(m.C))
 
 
+@one_thread
 def _chunk_moments(Xc, yc, start, spec):
     Xc = _chunk_design(Xc, start)
     yc = _check_response_lenient(_chunk_response(yc, start), spec.model, Xc.shape[0])
@@ -92,6 +95,7 @@ def _chunk_moments(Xc, yc, start, spec):
     return _moments_tuple(m)
 
 
+@one_thread
 def _merge_moments(a, b, spec):
     glm = _core.glm
     merged = glm.merge_influence_moments(glm.InfluenceMoments(*a), glm.InfluenceMoments(*b),
@@ -113,6 +117,7 @@ def _influence_chunk(Xc, yc, spec):
     return np.asarray(res.scores, dtype=np.float64)
 
 
+@one_thread
 def _chunk_scores(Xc, yc, start, pilot_local, spec):
     Xc = _chunk_design(Xc, start)
     yc = _chunk_response(yc, start)
@@ -148,6 +153,7 @@ def _irls_weights(Xc, spec):
     return e / ((1.0 + e) * (1.0 + e))
 
 
+@one_thread
 def _chunk_sketch_r(Xc, start, spec, mean, key, r):
     """R of S_c Z_c with Z_c = W^½(X_c − mean) (no centring without an intercept)."""
     Xc = _chunk_design(Xc, start)
@@ -171,16 +177,21 @@ def _sketched_moments(rows, spec, key, client):
     diag, F)."""
     n, p = int(rows.lengths.sum()), rows.d + int(spec.fit_intercept)
     s, mean, diag = _global_moments(rows, replace(spec, approx="diag"), client)
-    r = sketch_rows(rows.lengths, default_sketch_size(n, p))
+    r = sketch_rows(rows.lengths, _sketch_size(spec, n, p))
     parts = [delayed(_chunk_sketch_r)(rows.X[k], int(rows.starts[k]), spec, mean, key, int(r[k]))
              for k in range(len(rows.X))]
     F = _compute([_tree(parts, _merge_r)], client)[0]
     return (s, mean, diag, F) if spec.approx == "lowrank" else (s, mean, F.T @ F)
 
 
+def _sketch_size(spec, n, p):
+    return default_sketch_size(n, p) if spec.sketch_size is None else spec.sketch_size
+
+
 def _score_spec(est, rows, coef, intercept, score_fn, key, client):
     spec = _ScoreSpec(est.scores, est.model, est.target, est.approx, float(est.tau), float(est.l2),
-                      bool(est.fit_intercept), coef, intercept, score_fn)
+                      bool(est.fit_intercept), coef, intercept, score_fn,
+                      None if est.sketch_size is None else int(est.sketch_size))
     if est.scores == "influence":
         if est.approx in ("sketch", "lowrank"):
             return replace(spec, moments=_sketched_moments(rows, spec, stream_key(key), client))
@@ -188,7 +199,7 @@ def _score_spec(est, rows, coef, intercept, score_fn, key, client):
     if est.scores in ("leverage", "root_leverage"):
         n, p = int(rows.lengths.sum()), rows.d + int(spec.fit_intercept)
         if est.approx == "sketch":
-            R = _sketch_r(rows, spec.fit_intercept, stream_key(key), default_sketch_size(n, p), client)
+            R = _sketch_r(rows, spec.fit_intercept, stream_key(key), _sketch_size(spec, n, p), client)
         else:
             R = _global_r(rows, spec.fit_intercept, client)
         return replace(spec, basis=_leverage_basis(R, n, None)[0])
@@ -210,6 +221,7 @@ def _pilot(rows, key, pilot, client):
     return merge_smallest(_compute(tasks, client), pilot)
 
 
+@one_thread
 def _draw_chunk(Xc, yc, s, start, key, pi_args):
     pi = probabilities_from_scores(s, *pi_args)
     local = poisson_sample(pi, random_state=key, offset=start)

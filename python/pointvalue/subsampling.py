@@ -143,7 +143,7 @@ def _rows64(X, idx):
 
 def subsampling_scores(X, y, coef, intercept=0.0, *, scores="influence", model="ols", target="coef",
                        approx="exact", tau=0.5, l2=0.0, fit_intercept=True, random_state=None,
-                       n_jobs=None):
+                       n_jobs=None, sketch_size=None):
     """Size measure of every row for a sampling design, given a (pilot) fit.
 
     Parameters
@@ -165,6 +165,9 @@ def subsampling_scores(X, y, coef, intercept=0.0, *, scores="influence", model="
     n_jobs : int, optional
         Threads: None means 1 (unless a ``joblib.parallel_config`` context sets it), -1 all
         cores. Results do not depend on it.
+    sketch_size : int, optional
+        SRHT rows of the sketches (``approx="sketch"``, ``"lowrank"``); default
+        :func:`pointvalue.leverage.default_sketch_size`.
 
     Returns
     -------
@@ -194,13 +197,14 @@ def subsampling_scores(X, y, coef, intercept=0.0, *, scores="influence", model="
             D = np.empty((n, X.shape[1] + 1))
             D[:, :-1] = X
             D[:, -1] = 1.0
-        h = leverage_scores(D, method=approx, random_state=random_state, n_jobs=n_jobs)
+        h = leverage_scores(D, method=approx, sketch_size=sketch_size if approx == "sketch" else None,
+                            random_state=random_state, n_jobs=n_jobs)
         return np.sqrt(h) if scores == "root_leverage" else h
     if scores == "influence":
         return np.asarray(
             influence_scores(X, y, coef, model=model, intercept=intercept if fit_intercept else None,
                              target=target, approx=approx, tau=tau, l2=l2, random_state=random_state,
-                             n_jobs=n_jobs),
+                             sketch_size=sketch_size, n_jobs=n_jobs),
             dtype=np.float64,
         )
     eta = _linear_predictor(X, coef, intercept)
@@ -265,7 +269,16 @@ class InfluenceSampler(_Params):
         number of threads.
     n_jobs : int, optional
         Threads of every pass over X: None means 1 (unless a ``joblib.parallel_config`` context
-        sets it), -1 all cores. Results do not depend on it.
+        sets it), -1 all cores. Results do not depend on it. Dask input: the threads of the
+        client's own work (the pilot fit and the weighted refit); every per-chunk task runs its
+        kernels on one thread, since a worker already runs one task per thread.
+    sketch_size : int, optional
+        SRHT rows of the sketches (``approx="sketch"`` or ``"lowrank"``, influence or leverage);
+        default :func:`pointvalue.leverage.default_sketch_size` (``min(N, max(20 p, 2000))``
+        with p the parameters and N the padded row count); at most N, and at least the number of
+        columns for ``"sketch"``. ``approx="lowrank", sketch_size=10_000`` is the paper's
+        "diagonal + low rank" influence from a Walsh–Hadamard sketch to 10⁴ rows. Ignored by the
+        other approximations.
 
     Attributes
     ----------
@@ -360,6 +373,7 @@ class InfluenceSampler(_Params):
         l2=0.0,
         random_state=None,
         n_jobs=None,
+        sketch_size=None,
     ):
         self.model = model
         self.target = target
@@ -373,6 +387,7 @@ class InfluenceSampler(_Params):
         self.l2 = l2
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.sketch_size = sketch_size
 
     # -- validation ------------------------------------------------------------------------------
     def _check_params(self, n, d):
@@ -392,6 +407,7 @@ class InfluenceSampler(_Params):
             raise ValueError(f"approx must be 'exact' or 'sketch' for scores={self.scores!r}, got {self.approx!r}")
         if n < 3:
             raise ValueError(f"X has {n} rows (n_samples = {n}); subsampling needs at least 3")
+        self._check_sketch_size(n, d)
         pilot = self._pilot_size(n, d, size)
         if size >= n:
             warnings.warn(f"size={size:g} is at least the number of rows n_samples={n}: every row is "
@@ -403,6 +419,19 @@ class InfluenceSampler(_Params):
                 f"lower size or pilot_size, or pass size >= {n} to fit on every row"
             )
         return size, pilot, check_n_jobs(self.n_jobs)
+
+    def _check_sketch_size(self, n, d):
+        """sketch_size: None or an integer in [1, N] (N the padded rows), at least the columns of
+        the sketched design for ``approx="sketch"``."""
+        if self.sketch_size is None:
+            return None
+        N = 1 << max(0, (n - 1).bit_length())
+        size = check_scalar(self.sketch_size, "sketch_size", numbers.Integral, min_val=1, max_val=N)
+        cols = d + int(bool(self.fit_intercept)) if self.scores in ("leverage", "root_leverage") else d
+        if self.approx == "sketch" and size < cols:
+            raise ValueError(f"sketch_size must be at least the number of columns {cols} of the "
+                             f"sketched design for approx='sketch', got {size}")
+        return size
 
     def _pilot_size(self, n, d, size):
         """The given pilot_size, or max(10 (d + 1), size / 4) rows, at most n / 2, and shrunk (to
@@ -463,7 +492,7 @@ class InfluenceSampler(_Params):
         s = subsampling_scores(X, y, pcoef, pint, scores=self.scores, model=self.model,
                                target=self.target, approx=self.approx, tau=self.tau, l2=self.l2,
                                fit_intercept=bool(self.fit_intercept), random_state=score_key,
-                               n_jobs=n_jobs)
+                               n_jobs=n_jobs, sketch_size=self.sketch_size)
         if s.shape != (n,):
             raise RuntimeError(f"score computation returned shape {s.shape}, expected ({n},)")
         rest = np.ones(n, dtype=bool)
