@@ -285,12 +285,8 @@ def _read_npy(path, target, rows_per_chunk):
     del head
     if len(shape) != 2:
         _fail(f"{path} must hold a 2-D array, got shape {shape}")
-    _check_numeric_dtype(dtype, path)
-    t = _column_number(target, shape[1], ".npy")
-    keep = [j for j in range(shape[1]) if j != t]
-    sources = (NpyColumns(path, shape[0], dtype, columns=keep), NpyColumns(path, shape[0], dtype, column=t))
     rows = rows_per_chunk or chunk_rows(shape[1], dtype.itemsize)
-    return _sources_table(da, sources, rows, [f"c{j}" for j in range(shape[1])], t)
+    return _columns_table(da, NpyColumns, path, shape, dtype, target, ".npy", rows)
 
 
 def dask_token(obj):
@@ -333,12 +329,17 @@ def _read_zarr(path, target, rows_per_chunk):
     shape, dtype, native = _zarr_meta(path)
     if len(shape) != 2:
         _fail(f"{path} must hold a 2-D array, got shape {shape}")
-    _check_numeric_dtype(dtype, path)
-    t = _column_number(target, shape[1], "Zarr")
-    keep = [j for j in range(shape[1]) if j != t]
-    sources = (ZarrColumns(path, shape[0], dtype, columns=keep), ZarrColumns(path, shape[0], dtype, column=t))
     # whole Zarr row chunks per task (a Zarr chunk is decoded whole, whatever rows are read)
     rows = rows_per_chunk or chunk_rows(shape[1], dtype.itemsize, multiple=native)
+    return _columns_table(da, ZarrColumns, path, shape, dtype, target, "Zarr", rows)
+
+
+def _columns_table(da, reader, path, shape, dtype, target, kind, rows):
+    """X (every column but the target) and y of a 2-D array file read by `reader` in row chunks."""
+    _check_numeric_dtype(dtype, path)
+    t = _column_number(target, shape[1], kind)
+    keep = [j for j in range(shape[1]) if j != t]
+    sources = (reader(path, shape[0], dtype, columns=keep), reader(path, shape[0], dtype, column=t))
     return _sources_table(da, sources, rows, [f"c{j}" for j in range(shape[1])], t)
 
 
