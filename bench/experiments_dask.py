@@ -156,10 +156,11 @@ def reference_fit(table, rows, tau, seed):
     return float(fit.intercept), np.asarray(fit.coef), time.perf_counter() - t0
 
 
-def one_fit(table, pids, scores, approx, size, tau, seed):
+def one_fit(table, pids, scores, approx, size, tau, seed, sketch_size=None):
     import pointvalue as pv
 
     sampler = pv.InfluenceSampler(model="quantile", tau=tau, size=size, scores=scores, approx=approx,
+                                  sketch_size=sketch_size if approx in ("lowrank", "sketch") else None,
                                   random_state=seed, n_jobs=1)
     with PeakRSS(pids) as mem:
         t0 = time.perf_counter()
@@ -169,6 +170,7 @@ def one_fit(table, pids, scores, approx, size, tau, seed):
             return {"scores": scores, "approx": approx, "seed": seed, "error": f"NotImplementedError: {e}"}
         wall = time.perf_counter() - t0
     return {"scores": scores, "approx": approx, "seed": seed, "size": size, "wall_s": wall,
+            "sketch_size": sketch_size if approx in ("lowrank", "sketch") else None,
             "peak_rss_mb": sorted(v / 2**20 for v in mem.peak.values()),
             "n_sample": int(len(sampler.indices_)), "intercept": sampler.intercept_, "coef": sampler.coef_.tolist()}
 
@@ -199,7 +201,7 @@ def run(args):
             seeds = args.seeds if workers == max(args.workers) else args.seeds[:1]
             for scores, approx in designs:
                 for seed in seeds:
-                    r = one_fit(table, pids, scores, approx, args.size, args.tau, seed)
+                    r = one_fit(table, pids, scores, approx, args.size, args.tau, seed, args.sketch_size)
                     r["workers"] = workers
                     if "coef" in r:
                         r["err_vs_truth"] = rel_error(r["intercept"], r["coef"], truth_b0, truth)
@@ -281,6 +283,8 @@ def main(argv=None):
     r.add_argument("--chunk-rows", type=int, default=None)
     r.add_argument("--reference-rows", type=int, default=500_000)
     r.add_argument("--designs", nargs="+", choices=sorted(DESIGNS), default=["diag", "lowrank", "uniform"])
+    r.add_argument("--sketch-size", type=int, default=None,
+                   help="SRHT rows of lowrank/sketch (the paper: 10000; default: the library's)")
     r.add_argument("--json", default=None)
     t = sub.add_parser("report", help="print the markdown table of runs' JSON (the first one's reference)")
     t.add_argument("json", nargs="+")
