@@ -9,6 +9,7 @@
 #include <new>
 
 #include "pointvalue/parallel.hpp"
+#include "matrix_map.hpp"
 
 namespace pointvalue::semivalues {
 namespace {

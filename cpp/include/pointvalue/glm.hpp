@@ -10,9 +10,9 @@
 //   * Determinism: rows are split into a partition fixed by n (never by the thread count) and
 //     partial sums are merged in partition order: bitwise identical results for any thread count.
 #pragma once
-#include <Eigen/Core>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "pointvalue/matrix_view.hpp"
 
@@ -40,8 +40,9 @@ struct Options {
   int max_iter = 100;
 };
 
-struct Result {
-  Eigen::VectorXd coef;
+// What a fit reports besides its coefficients (the solvers keep theirs in an Eigen vector,
+// glm_detail.hpp's Fit; Result, what the bindings see, holds a std::vector: no Eigen at the seam).
+struct FitInfo {
   double intercept = 0.0;
   int n_iter = 0;
   bool converged = false;
@@ -51,6 +52,10 @@ struct Result {
   idx rank = 0;            // numerical rank used (OLS; d otherwise)
   bool lstsq_fallback = false;  // OLS answered by a complete orthogonal decomposition
   Status status = Status::Ok;
+};
+
+struct Result : FitInfo {
+  std::vector<double> coef;
 };
 
 // Fits the model. y has X.rows entries; w (case weights, ≥ 0) may be null for all ones.
