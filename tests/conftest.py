@@ -12,6 +12,17 @@ def rng():
     return np.random.default_rng(12345)
 
 
+@pytest.fixture(scope="module")
+def client():
+    """A dask.distributed client of a 2-worker LocalCluster (one-thread processes), per module
+    (its tests may kill a worker); skipped without distributed. Once created it is the active
+    client of the process."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as c:
+        yield c
+
+
 @pytest.fixture(scope="session")
 def casp_path():
     path = SHARED_DATA / "CASP.csv"

@@ -307,6 +307,25 @@ def test_deterministic_whatever_threads(rng):
     assert not np.array_equal(a.delta, e.delta)
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_deterministic_whatever_the_rounds_per_call(rng, n_classes):
+    # a round's Δ must not depend on the other rounds of its kernel call (the progress chunks,
+    # resume and the dask ranges split the rounds differently): one call of 20 rounds × 4 groups
+    # against calls of 1 round (4 tasks each) and a split 3 + 17
+    X, y, Xv, yv = classification(rng, n=600, d=5, m=200, n_classes=n_classes)
+    kw = dict(points=np.arange(0, 600, 15), sizes=(30, 120), random_state=7, progress=False,
+              points_per_subset=10)
+    whole = pv.marginal_contributions(X, y, Xv, yv, n_samples=20, **kw)
+    rounds = pv.marginal_contributions(X, y, Xv, yv, n_samples=1, **kw)
+    for _ in range(19):
+        rounds = rounds.extend(X, y, Xv, yv, n_samples=1, progress=False)
+    split = pv.marginal_contributions(X, y, Xv, yv, n_samples=3, **kw).extend(X, y, Xv, yv, n_samples=17,
+                                                                            progress=False)
+    for other in (rounds, split):
+        assert_array_equal(whole.k, other.k)
+        assert_array_equal(whole.delta, other.delta)
+
+
 def test_size_distributions(rng):
     X, y, Xv, yv = regression(rng, n=2000, d=3, m=100)
     kw = dict(model="ols", points=np.arange(50), n_samples=40, random_state=0, progress=False)

@@ -1,5 +1,8 @@
 """Errors raised by the compiled kernels cross the binding as the right Python exception."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -19,6 +22,24 @@ def test_out_of_memory_in_a_refit_task_is_a_memory_error():
     subset = np.arange(0, 2 * K, 2)  # one point of every class
     with pytest.raises(MemoryError):
         pv.evaluate_contributions(X, y, X_val, y_val, [subset], [1], model="logistic", n_jobs=1)
+
+
+# 2 rows × 200,000 columns: the d × d Gram (320 GB) is allocated inside the kernel's OpenMP
+# region, where an escaping std::bad_alloc calls std::terminate (seen before the fix: the
+# interpreter aborts). A fresh interpreter each, so a regression fails the test, not the run.
+OOM_INSIDE_A_PARALLEL_REGION = {
+    "fit_glm": "pv.fit_glm(X, y, n_jobs=1)",
+    "influence_scores": "pv.influence_scores(X, y, np.zeros(X.shape[1]), n_jobs=1)",
+}
+
+
+@pytest.mark.parametrize("call", list(OOM_INSIDE_A_PARALLEL_REGION.values()), ids=list(OOM_INSIDE_A_PARALLEL_REGION))
+def test_out_of_memory_inside_an_openmp_region_is_a_memory_error(call):
+    code = ("import numpy as np, pointvalue as pv\n"
+            "X, y = np.random.default_rng(0).standard_normal((2, 200_000)), np.array([0.0, 1.0])\n"
+            f"try:\n    {call}\nexcept MemoryError:\n    print('MemoryError')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert (out.returncode, out.stdout.strip()) == (0, "MemoryError"), out.stderr[-2000:]
 
 
 def test_kernel_argument_checks_raise_value_error():

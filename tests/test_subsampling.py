@@ -318,3 +318,27 @@ def test_single_nonfinite_value_is_caught(rng):
             pv.InfluenceSampler(size=200).fit(Xb, y)
     big = np.full((3000, 3), 1e308) * rng.choice([-1.0, 1.0], (3000, 3))  # sum overflows: exact check
     assert pv.subsampling_scores(big, y, np.zeros(3), scores="uniform").shape == (3000,)
+
+
+def test_pilot_is_the_rows_with_the_smallest_uniforms_of_the_pilot_key():
+    """The pilot = the pilot_size rows with the smallest u(pilot key, i) (brute-force argsort of the
+    documented stream); chunk-wise picks merged give the same rows, ties broken by index."""
+    from pointvalue import _core
+    from pointvalue.random import spawn_keys
+    from pointvalue.sampling import merge_smallest, smallest_uniforms
+
+    rng = np.random.default_rng(3)
+    X, y = gaussian(rng, n=3000, d=3)
+    s = pv.InfluenceSampler(size=300, pilot_size=120, random_state=9).fit(X, y)
+    key = spawn_keys(9, 3)[0]
+    u = _core.random.uniforms(key, 0, 3000)
+    assert_array_equal(s.pilot_indices_, np.sort(np.argsort(u, kind="stable")[:120]))
+    picks = [smallest_uniforms(key, b - a, 120, a) for a, b in [(0, 5), (5, 1700), (1700, 3000)]]
+    assert_array_equal(merge_smallest(picks, 120), s.pilot_indices_)
+    tied = [(np.array([4, 1, 9]), np.array([0.5, 0.5, 0.1])), (np.array([2]), np.array([0.5]))]
+    assert_array_equal(merge_smallest(tied, 3), [1, 2, 9])
+    # a Generator advances: two fits with one generator draw different pilots
+    g = np.random.default_rng(0)
+    a = pv.InfluenceSampler(size=300, random_state=g).fit(X, y).pilot_indices_
+    b = pv.InfluenceSampler(size=300, random_state=g).fit(X, y).pilot_indices_
+    assert not np.array_equal(a, b)

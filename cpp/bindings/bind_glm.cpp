@@ -1,6 +1,8 @@
 // Bindings of the glm family: typed options / results, arrays converted, GIL released.
+#include <algorithm>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "array_checks.hpp"
 #include "pointvalue/glm.hpp"
@@ -79,6 +81,98 @@ InfluenceScores influence_scores_py(py::array X, py::array y, py::array coef,
                 : influence_scores(view, yp, cp, wp, options, o);
   }
   return out;
+}
+
+// Chunked data: a chunk's moments of Σ (read-only; rebuilt from arrays after a transfer).
+// A 2-D float64 array copied row-major into `data` (the seam's layout).
+void dense_copy(const py::array& A, const char* name, std::vector<double>& data, idx& rows,
+                idx& cols) {
+  const auto v = matrix_view(A, name);
+  rows = v.rows, cols = v.cols;
+  data.resize(std::size_t(v.rows * v.cols));
+  for (idx i = 0; i < v.rows; ++i)
+    for (idx j = 0; j < v.cols; ++j)
+      data[std::size_t(i * v.cols + j)] = v.row_major ? v.data[i * v.cols + j] : v.data[j * v.rows + i];
+}
+
+py::array_t<double> dense_numpy(const std::vector<double>& data, idx rows, idx cols) {
+  py::array_t<double> a({py::ssize_t(rows), py::ssize_t(cols)});
+  std::copy(data.begin(), data.end(), a.mutable_data());
+  return a;
+}
+
+InfluenceMoments make_moments(double s, py::array mean, py::array C,
+                              std::optional<py::array> sketch) {
+  const py::ssize_t d = mean.ndim() == 1 ? mean.shape(0) : -1;
+  if (d < 0) throw py::value_error("mean must be 1-D");
+  const double* mp = vector_data(mean, d, "mean");
+  if (!py::isinstance<py::array_t<double>>(C) || C.ndim() != 2 || C.shape(0) != d ||
+      (C.shape(1) != d && C.shape(1) != 1))
+    throw py::value_error("C must be a float64 array of shape (d, d) or (d, 1), d = len(mean)");
+  InfluenceMoments m;
+  m.s = s;
+  m.mean.assign(mp, mp + d);
+  dense_copy(C, "C", m.C, m.C_rows, m.C_cols);
+  if (sketch) {
+    if (sketch->ndim() != 2 || sketch->shape(1) != d)
+      throw py::value_error("sketch must be a float64 array of shape (k, d), d = len(mean)");
+    dense_copy(*sketch, "sketch", m.sketch, m.sketch_rows, m.sketch_cols);
+  }
+  return m;
+}
+
+InfluenceMoments influence_moments_py(py::array X, py::array y, py::array coef,
+                                      std::optional<py::array> sample_weight,
+                                      const InfluenceOptions& options) {
+  const auto [f32, view, view32] = design_view(X);
+  const double* yp = vector_data(y, view.rows, "y");
+  const double* cp = vector_data(coef, view.cols, "coef");
+  const double* wp = optional_vector(sample_weight, view.rows, "sample_weight");
+  py::gil_scoped_release release;
+  return f32 ? influence_moments(view32, yp, cp, wp, options)
+             : influence_moments(view, yp, cp, wp, options);
+}
+
+InfluenceScores influence_scores_given_py(py::array X, py::array y, py::array coef,
+                                          std::optional<py::array> sample_weight,
+                                          const InfluenceMoments& moments,
+                                          const InfluenceOptions& options) {
+  const auto [f32, view, view32] = design_view(X);
+  const double* yp = vector_data(y, view.rows, "y");
+  const double* cp = vector_data(coef, view.cols, "coef");
+  const double* wp = optional_vector(sample_weight, view.rows, "sample_weight");
+  InfluenceScores out{py::array_t<double>(view.rows), {}};
+  double* o = out.scores.mutable_data();
+  {
+    py::gil_scoped_release release;
+    out.r = f32 ? influence_scores(view32, yp, cp, wp, options, moments, o)
+                : influence_scores(view, yp, cp, wp, options, moments, o);
+  }
+  return out;
+}
+
+void bind_moments(py::module_& m) {
+  py::class_<InfluenceMoments>(m, "InfluenceMoments", py::module_local(),
+                               "Moments of Σ from a chunk of rows (read-only attributes).")
+      .def(py::init(&make_moments), py::arg("s"), py::arg("mean"), py::arg("C"),
+           py::arg("sketch") = py::none())
+      .def_readonly("s", &InfluenceMoments::s)
+      .def_property_readonly("mean", [](const InfluenceMoments& g) { return to_numpy(g.mean); })
+      .def_property_readonly(
+          "C", [](const InfluenceMoments& g) { return dense_numpy(g.C, g.C_rows, g.C_cols); })
+      .def_property_readonly("sketch",
+                             [](const InfluenceMoments& g) {
+                               return dense_numpy(g.sketch, g.sketch_rows, g.sketch_cols);
+                             })
+      .def_readonly("status", &InfluenceMoments::status);
+  m.def("influence_moments", &influence_moments_py, py::arg("X"), py::arg("y"), py::arg("coef"),
+        py::arg("sample_weight"), py::arg("options"),
+        "Moments of Σ from the rows of X (approx exact or diag).");
+  m.def("merge_influence_moments", &merge_influence_moments, py::arg("a"), py::arg("b"),
+        py::arg("options"), "Moments of the union of two disjoint row sets.");
+  m.def("influence_scores_given", &influence_scores_given_py, py::arg("X"), py::arg("y"),
+        py::arg("coef"), py::arg("sample_weight"), py::arg("moments"), py::arg("options"),
+        "Influence norms of the rows of X with Σ from the given (global) moments.");
 }
 
 void bind_enums(py::module_& m) {
@@ -161,6 +255,7 @@ void bind_glm(py::module_& parent) {
         "Penalized objective Σ w loss + l2/2 ‖coef‖².");
   m.def("influence_scores", &influence_scores_py, py::arg("X"), py::arg("y"), py::arg("coef"),
         py::arg("sample_weight"), py::arg("options"), "Influence norms ‖ψ_i‖ of every row.");
+  bind_moments(m);
 }
 
 }  // namespace pointvalue::bindings

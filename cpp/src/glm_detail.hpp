@@ -104,15 +104,17 @@ template <class Map>
 void linear_predictor(const Map& X, const VectorXd& theta, double b, const VectorXd* shift,
                       double* eta) {
   const idx n = X.rows(), blocks = n_blocks(n);
+  ParallelErrors errors;
 #if defined(PV_HAVE_OPENMP)
 #pragma omp parallel for schedule(static) if (go_parallel(X.rows(), X.cols()))
 #endif
-  for (idx k = 0; k < blocks; ++k) {
+  for (idx k = 0; k < blocks; ++k) errors.run([&] {
     const idx r0 = k * kRowBlock, len = std::min(kRowBlock, n - r0);
     Eigen::Map<VectorXd> e(eta + r0, len);
     with_shift(X.middleRows(r0, len), shift, [&](const auto& Xb) { e.noalias() = Xb * theta; });
     e.array() += b;
-  }
+  });
+  errors.rethrow();
 }
 
 // Weighted moments of the rows of X with weights D ≥ 0 (null: all ones):
@@ -214,10 +216,11 @@ Moments moments_impl(const Map& X, const double* D, const double* v, bool center
   const RowPartition part = super_blocks(X.rows());
   std::vector<Moments> partial(part.parts);
   const idx crows = kind == GramKind::None ? 0 : d, ccols = kind == GramKind::Full ? d : 1;
+  ParallelErrors errors;
 #if defined(PV_HAVE_OPENMP)
 #pragma omp parallel for schedule(dynamic, 1) if (go_parallel(X.rows(), X.cols()))
 #endif
-  for (idx p = 0; p < part.parts; ++p) {
+  for (idx p = 0; p < part.parts; ++p) errors.run([&] {
     Moments acc;
     acc.mean = VectorXd::Zero(d);
     acc.C = MatrixXd::Zero(crows, kind == GramKind::None ? 0 : ccols);
@@ -270,7 +273,8 @@ Moments moments_impl(const Map& X, const double* D, const double* v, bool center
       merge_moments(acc, blk, center, kind);
     }
     partial[p] = std::move(acc);
-  }
+  });
+  errors.rethrow();
   Moments out;
   out.mean = VectorXd::Zero(d);
   out.C = MatrixXd::Zero(crows, kind == GramKind::None ? 0 : ccols);
@@ -344,10 +348,11 @@ double loss_impl(const Map& X, const double* y, const double* w, const VectorXd&
                  Model model, double tau, const VectorXd* shift) {
   const RowPartition part = super_blocks(X.rows());
   std::vector<double> partial(part.parts, 0.0);
+  ParallelErrors errors;
 #if defined(PV_HAVE_OPENMP)
 #pragma omp parallel for schedule(dynamic, 1) if (go_parallel(X.rows(), X.cols()))
 #endif
-  for (idx p = 0; p < part.parts; ++p) {
+  for (idx p = 0; p < part.parts; ++p) errors.run([&] {
     VectorXd eta;
     double acc = 0;
     for (idx r0 = part.begin(p); r0 < part.end(p); r0 += kRowBlock) {
@@ -361,7 +366,8 @@ double loss_impl(const Map& X, const double* y, const double* w, const VectorXd&
       }
     }
     partial[p] = acc;
-  }
+  });
+  errors.rethrow();
   double total = 0;
   for (double v : partial) total += v;
   return total;

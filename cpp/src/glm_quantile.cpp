@@ -85,10 +85,11 @@ bool quantile_vertex(const Map& X, const double* y, const double* w, const Optio
   const RowPartition part = super_blocks(n);
   std::vector<VectorXd> partial(part.parts, VectorXd::Zero(p));
   const double tau = opt.tau;
+  ParallelErrors errors;
 #if defined(PV_HAVE_OPENMP)
 #pragma omp parallel for schedule(dynamic, 1) if (go_parallel(X.rows(), X.cols()))
 #endif
-  for (idx q = 0; q < part.parts; ++q) {
+  for (idx q = 0; q < part.parts; ++q) errors.run([&] {
     VectorXd acc = VectorXd::Zero(p);
     for (idx i = part.begin(q); i < part.end(q); ++i) {
       if (inb[i]) continue;
@@ -100,7 +101,8 @@ bool quantile_vertex(const Map& X, const double* y, const double* w, const Optio
       if (icpt) acc[d] += wi * psi;
     }
     partial[q] = acc;
-  }
+  });
+  errors.rethrow();
   VectorXd g = VectorXd::Zero(p);
   for (const auto& v : partial) g += v;
   VectorXd wh(p);

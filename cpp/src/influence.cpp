@@ -1,5 +1,8 @@
 // Norms of per-row influence functions (Ting & Brochu, NeurIPS 2018): exact, diagonal, low-rank
 // and sketched forms of Σ⁻¹, then one blocked pass over the rows.
+#include <stdexcept>
+#include <string>
+
 #include "glm_detail.hpp"
 #include "pointvalue/sketch.hpp"
 
@@ -9,6 +12,23 @@ namespace {
 using namespace detail;
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
+
+// InfluenceMoments (the Eigen-free seam: row-major std::vectors) to and from Eigen.
+VectorXd eigen_vector(const std::vector<double>& v) {
+  return Eigen::Map<const VectorXd>(v.data(), idx(v.size()));
+}
+
+MatrixXd eigen_matrix(const std::vector<double>& data, idx rows, idx cols) {
+  return Eigen::Map<const RowMajorMatrix>(data.data(), rows, cols);
+}
+
+std::vector<double> seam_vector(const VectorXd& v) { return {v.data(), v.data() + v.size()}; }
+
+void seam_matrix(const MatrixXd& M, std::vector<double>& data, idx& rows, idx& cols) {
+  rows = M.rows(), cols = M.cols();
+  data.resize(std::size_t(rows * cols));
+  Eigen::Map<RowMajorMatrix>(data.data(), rows, cols) = M;
+}
 
 // out_i = |f_i| · sqrt(‖z_i‖² + t_i²), z_i = (x_i − m)∘a + ((x_i − m)ᵀP)Q, t_i = c0 − (x_i − m)ᵀq.
 // Empty a: no diagonal part; empty Q: z = (x − m)ᵀP; has_t false: no t.
@@ -101,10 +121,11 @@ void affine_norms_impl(const Map& X, const AffineNorm& A, const double* f, doubl
   MatrixXd Pq(X.cols(), k + (tq ? 1 : 0));
   if (k) Pq.leftCols(k) = A.P;
   if (tq) Pq.col(k) = -A.q;
+  ParallelErrors errors;  // the thread_local temporaries below allocate
 #if defined(PV_HAVE_OPENMP)
 #pragma omp parallel for schedule(static) if (go_parallel(X.rows(), X.cols()))
 #endif
-  for (idx b = 0; b < blocks; ++b) {
+  for (idx b = 0; b < blocks; ++b) errors.run([&] {
     const idx r0 = b * kRowBlock, len = std::min(kRowBlock, n - r0);
     thread_local MatrixXd Xc, T, Z;
     thread_local VectorXd nrm;
@@ -130,7 +151,8 @@ void affine_norms_impl(const Map& X, const AffineNorm& A, const double* f, doubl
       }
       out[r0 + i] = std::abs(f[r0 + i]) * std::sqrt(sq);
     }
-  }
+  });
+  errors.rethrow();
 }
 
 // Sketch of D^½ (X − 1 meanᵀ): SRHT of the rows, drawn from opt.key.
@@ -282,9 +304,25 @@ void lowrank_affine(const Setup& s, const MatrixXd& SX, AffineNorm& A, Influence
   }
 }
 
+// The moments a chunk contributes (given is null), or only f and D with the moments `given`.
+template <class T>
+Moments influence_pass(const MatrixView<T>& X, const double* y, const VectorXd& theta,
+                       const double* w, const InfluenceOptions& opt, bool given, double* f,
+                       double* D) {
+  const bool quantile = opt.model == Model::Quantile;
+  const double qscale = quantile ? 1.0 / (opt.tau * (1.0 - opt.tau)) : 1.0;
+  const VectorXd abs_theta = theta.cwiseAbs();
+  const bool icpt = opt.fit_intercept;
+  const GramKind kind =
+      given ? GramKind::None : (opt.approx == Approx::Exact ? GramKind::Full : GramKind::Diag);
+  return glm_pass(X, y, w, theta, icpt ? opt.intercept : 0.0, nullptr, opt.model, opt.tau, qscale,
+                  icpt && !given, kind, false, f, D, quantile ? &abs_theta : nullptr);
+}
+
 template <class T>
 InfluenceResult influence_scores_t(const MatrixView<T>& X, const double* y, const double* coef,
-                                const double* w, const InfluenceOptions& opt, double* out) {
+                                const double* w, const InfluenceOptions& opt,
+                                const InfluenceMoments* given, double* out) {
   const idx n = X.rows, d = X.cols;
   const bool icpt = opt.fit_intercept;
   const double l2 = opt.l2;
@@ -295,15 +333,14 @@ InfluenceResult influence_scores_t(const MatrixView<T>& X, const double* y, cons
   // (C = C_G + l2 I with C_G the centred Gram with weights D when there is an intercept, the
   // plain weighted Gram otherwise; only its diagonal unless approx is exact).
   std::vector<double> f(n), D(n);
-  const bool quantile = opt.model == Model::Quantile;
-  const double qscale = quantile ? 1.0 / (opt.tau * (1.0 - opt.tau)) : 1.0;
-  const VectorXd abs_theta = theta.cwiseAbs();
   const bool pred = opt.target == Target::Prediction;
   AffineNorm A;
-  Moments m = glm_pass(X, y, w, theta, icpt ? opt.intercept : 0.0, nullptr, opt.model, opt.tau,
-                       qscale, icpt,
-                       opt.approx == Approx::Exact ? GramKind::Full : GramKind::Diag,
-                       false, f.data(), D.data(), quantile ? &abs_theta : nullptr);
+  Moments m = influence_pass(X, y, theta, w, opt, given != nullptr, f.data(), D.data());
+  if (given) {  // Σ of all rows (chunked data): this chunk only supplies f
+    m.s = given->s;
+    m.mean = eigen_vector(given->mean);
+    m.C = eigen_matrix(given->C, given->C_rows, given->C_cols);
+  }
   if (!m.C.allFinite() || !std::isfinite(m.s) || !m.mean.allFinite()) {
     info.status = Status::NonFinite;  // NaN/inf in X or an overflowing IRLS weight
     return info;
@@ -330,7 +367,10 @@ InfluenceResult influence_scores_t(const MatrixView<T>& X, const double* y, cons
       diag_affine(setup, A);
       break;
     case Approx::LowRank:
-      lowrank_affine(setup, centred_sketch(X, D, m.mean, icpt, opt), A, info);
+      lowrank_affine(setup,
+                     given ? eigen_matrix(given->sketch, given->sketch_rows, given->sketch_cols)
+                           : centred_sketch(X, D, m.mean, icpt, opt),
+                     A, info);
       break;
   }
   if (info.status != Status::Ok) return info;
@@ -341,7 +381,7 @@ InfluenceResult influence_scores_t(const MatrixView<T>& X, const double* y, cons
 
 InfluenceResult influence_scores(const MatrixView<double>& X, const double* y, const double* coef,
                               const double* w, const InfluenceOptions& opt, double* out) {
-  return influence_scores_t(X, y, coef, w, opt, out);
+  return influence_scores_t(X, y, coef, w, opt, nullptr, out);
 }
 
 InfluenceResult influence_scores(const MatrixView<float>& X, const double* y, const double* coef,
@@ -351,7 +391,97 @@ InfluenceResult influence_scores(const MatrixView<float>& X, const double* y, co
     info.status = Status::Unsupported;  // the SRHT kernel is float64-only
     return info;
   }
-  return influence_scores_t(X, y, coef, w, opt, out);
+  return influence_scores_t(X, y, coef, w, opt, nullptr, out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chunked data: per-chunk moments, their merge, and scores with given moments.
+
+namespace {
+
+bool additive(const InfluenceOptions& opt) {
+  return opt.approx == Approx::Exact || opt.approx == Approx::Diag;
+}
+
+void check_given(const InfluenceMoments& g, idx d, const InfluenceOptions& opt) {
+  if (opt.approx == Approx::Sketch)
+    throw std::invalid_argument("given moments need approx exact, diag or lowrank");
+  if (opt.approx == Approx::LowRank && (g.sketch_cols != d || g.sketch_rows < 1 ||
+                                        g.sketch.size() != std::size_t(g.sketch_rows * d)))
+    throw std::invalid_argument("approx lowrank needs the moments' sketch factor (k × d, k ≥ 1)");
+  const idx cols = opt.approx == Approx::Exact ? d : 1;
+  if (idx(g.mean.size()) != d || g.C_rows != d || g.C_cols != cols ||
+      g.C.size() != std::size_t(d * cols))
+    throw std::invalid_argument("the moments do not match X's columns and approx (mean: d, C: " +
+                                std::string(opt.approx == Approx::Exact ? "d × d" : "d × 1") + ")");
+}
+
+template <class T>
+InfluenceMoments influence_moments_t(const MatrixView<T>& X, const double* y, const double* coef,
+                                     const double* w, const InfluenceOptions& opt) {
+  InfluenceMoments out;
+  if (!additive(opt)) {
+    out.status = Status::Unsupported;
+    return out;
+  }
+  const idx n = X.rows, d = X.cols;
+  const VectorXd theta = Eigen::Map<const VectorXd>(coef, d);
+  std::vector<double> f(n), D(n);
+  Moments m = influence_pass(X, y, theta, w, opt, false, f.data(), D.data());
+  out.s = m.s;
+  out.mean = seam_vector(m.mean);
+  seam_matrix(m.C, out.C, out.C_rows, out.C_cols);
+  bool finite = m.C.allFinite() && std::isfinite(m.s) && m.mean.allFinite();
+  for (idx i = 0; finite && i < n; ++i) finite = std::isfinite(f[i]);
+  if (!finite) out.status = Status::NonFinite;
+  return out;
+}
+
+}  // namespace
+
+InfluenceMoments influence_moments(const MatrixView<double>& X, const double* y, const double* coef,
+                                   const double* w, const InfluenceOptions& opt) {
+  return influence_moments_t(X, y, coef, w, opt);
+}
+
+InfluenceMoments influence_moments(const MatrixView<float>& X, const double* y, const double* coef,
+                                   const double* w, const InfluenceOptions& opt) {
+  return influence_moments_t(X, y, coef, w, opt);
+}
+
+InfluenceMoments merge_influence_moments(const InfluenceMoments& a, const InfluenceMoments& b,
+                                         const InfluenceOptions& opt) {
+  const idx d = a.mean.size();
+  if (!additive(opt)) throw std::invalid_argument("moments merge for approx exact or diag");
+  check_given(a, d, opt);
+  check_given(b, d, opt);
+  Moments ma, mb;
+  ma.s = a.s, ma.mean = eigen_vector(a.mean), ma.C = eigen_matrix(a.C, a.C_rows, a.C_cols);
+  mb.s = b.s, mb.mean = eigen_vector(b.mean), mb.C = eigen_matrix(b.C, b.C_rows, b.C_cols);
+  merge_moments(ma, mb, opt.fit_intercept,
+                opt.approx == Approx::Exact ? GramKind::Full : GramKind::Diag);
+  InfluenceMoments out;
+  out.s = ma.s;
+  out.mean = seam_vector(ma.mean);
+  // merge_moments updates the lower triangle only (its rank update); keep C symmetric
+  if (opt.approx == Approx::Exact) ma.C = MatrixXd(ma.C.selfadjointView<Eigen::Lower>());
+  seam_matrix(ma.C, out.C, out.C_rows, out.C_cols);
+  out.status = a.status == Status::Ok ? b.status : a.status;
+  return out;
+}
+
+InfluenceResult influence_scores(const MatrixView<double>& X, const double* y, const double* coef,
+                                 const double* w, const InfluenceOptions& opt,
+                                 const InfluenceMoments& given, double* out) {
+  check_given(given, X.cols, opt);
+  return influence_scores_t(X, y, coef, w, opt, &given, out);
+}
+
+InfluenceResult influence_scores(const MatrixView<float>& X, const double* y, const double* coef,
+                                 const double* w, const InfluenceOptions& opt,
+                                 const InfluenceMoments& given, double* out) {
+  check_given(given, X.cols, opt);
+  return influence_scores_t(X, y, coef, w, opt, &given, out);
 }
 
 }  // namespace pointvalue::glm

@@ -1,5 +1,7 @@
 #include "pointvalue/powerlaw.hpp"
 
+#include "pointvalue/parallel.hpp"
+
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
@@ -447,11 +449,12 @@ void fit_powerlaw_batch(const std::int64_t* offsets, idx n_points, const double*
                         const double* delta, const double* starts, idx n_starts,
                         const PowerLawOptions& opt, const PowerLawResult& out) {
   check_options(opt, n_starts);
+  ParallelErrors errors;  // PointProblem::load allocates
 #pragma omp parallel
   {
     PointProblem prob;
 #pragma omp for schedule(dynamic, 256)
-    for (idx j = 0; j < n_points; ++j) {
+    for (idx j = 0; j < n_points; ++j) errors.run([&] {
       const idx b = offsets[j], n = offsets[j + 1] - offsets[j];
       const double* lk = logk + b;
       const double* dl = delta + b;
@@ -462,7 +465,7 @@ void fit_powerlaw_batch(const std::int64_t* offsets, idx n_points, const double*
         out.alpha[j] = out.beta[j] = out.nll[j] = kNaN;
         out.c[j] = out.sigma[j] = chk == kPowerLawAllZero ? 0.0 : kNaN;
         out.status[j] = chk;
-        continue;
+        return;
       }
       prob.load(lk, dl, n);
       StartResult best{kNaN, kNaN, Eval{}, 0, false};
@@ -501,7 +504,7 @@ void fit_powerlaw_batch(const std::int64_t* offsets, idx n_points, const double*
       if (!(best.ev.f < kInf)) {
         out.alpha[j] = out.beta[j] = out.nll[j] = out.c[j] = out.sigma[j] = kNaN;
         out.status[j] = kPowerLawNotConverged;
-        continue;
+        return;
       }
       out.alpha[j] = best.alpha;
       out.beta[j] = best.beta;
@@ -515,33 +518,36 @@ void fit_powerlaw_batch(const std::int64_t* offsets, idx n_points, const double*
       }
       finish(prob, best.alpha, best.beta, best.ev, out.c + j, out.sigma + j, out.nll + j);
       out.status[j] = best.converged ? kPowerLawOk : kPowerLawNotConverged;
-    }
+    });
   }
+  errors.rethrow();
 }
 
 void profile_powerlaw_batch(const std::int64_t* offsets, idx n_points, const double* logk,
                             const double* delta, const double* alpha, const double* beta,
                             double* c, double* sigma, double* nll) {
+  ParallelErrors errors;
 #pragma omp parallel
   {
     PointProblem prob;
 #pragma omp for schedule(dynamic, 256)
-    for (idx j = 0; j < n_points; ++j) {
+    for (idx j = 0; j < n_points; ++j) errors.run([&] {
       const idx b = offsets[j], n = offsets[j + 1] - offsets[j];
       if (screen_samples(logk + b, delta + b, n) != kPowerLawOk || !std::isfinite(alpha[j]) ||
           !std::isfinite(beta[j])) {
         c[j] = sigma[j] = nll[j] = kNaN;
-        continue;
+        return;
       }
       prob.load(logk + b, delta + b, n);
       const Eval ev = prob.evaluate(alpha[j], beta[j]);
       if (!std::isfinite(ev.f)) {
         c[j] = sigma[j] = nll[j] = kNaN;
-        continue;
+        return;
       }
       finish(prob, alpha[j], beta[j], ev, c + j, sigma + j, nll + j);
-    }
+    });
   }
+  errors.rethrow();
 }
 
 }  // namespace pointvalue

@@ -162,16 +162,18 @@ void powerlaw_posterior_batch(const std::int64_t* offsets, idx n_points, const d
   check_grid(grid);
   const std::vector<double> afac = value_factors(grid);
   const idx G = grid_size(grid);
+  ParallelErrors errors;  // one_point sizes the workspace
 #pragma omp parallel if (n_points > 64)
   {
     Workspace w;
 #pragma omp for schedule(dynamic, 16)
-    for (idx j = 0; j < n_points; ++j) {
+    for (idx j = 0; j < n_points; ++j) errors.run([&] {
       const idx b = offsets[j], n = offsets[j + 1] - offsets[j];
       one_point(logk + b, delta + b, n, grid, log_prior, afac, w, out, j,
                 log_marginal ? log_marginal + j * G : nullptr);
-    }
+    });
   }
+  errors.rethrow();
 }
 
 }  // namespace pointvalue

@@ -195,9 +195,10 @@ struct Chord {
 
 class Engine {
  public:
-  // warm_start: fit a strided pool sample once to start every base fit from (pays off when
-  // there are many base sets).
-  Engine(const Problem& p, bool warm_start) : p_(p) {
+  // Logistic base fits start from the fit of a strided pool sample, made once per call. Always,
+  // not only for calls with many base sets: the start moves Δ in its last digits, and a Δ must
+  // not depend on how many tasks share its call (the progress chunks, resume, dask ranges).
+  explicit Engine(const Problem& p) : p_(p) {
     d_ = p.X.cols;
     q_ = d_ + 1;
     nk_ = (p.model == Model::Logistic && p.n_classes > 2) ? p.n_classes : 1;
@@ -231,7 +232,7 @@ class Engine {
       }
     }
     theta_init_ = VectorXd::Zero(np_);
-    if (p.model == Model::Logistic && warm_start) {
+    if (p.model == Model::Logistic) {
       // A starting point for every base fit: the fit of an evenly strided (deterministic) sample
       // of the pool. Saves Newton iterations; zero if that fit fails.
       const idx n = p.X.rows, s = std::min<idx>(n, kInitRows);

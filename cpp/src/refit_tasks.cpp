@@ -216,18 +216,15 @@ void run_task(const Engine& eng, const Problem& p, Work& w, const i64* d0, idx k
     if (!w.handled[i]) solve_one(eng, ls, w, targets[i], L0, s);
 }
 
-// run_task inside a parallel region: an allocation failure is kept (the first one) for the caller
-// to rethrow after the region, any other failure marks the task's targets singular.
+// run_task inside a parallel region: an allocation failure propagates (to the region's
+// ParallelErrors, rethrown by the caller after the region), any other failure marks the task's
+// targets singular.
 void run_guarded(const Engine& eng, const Problem& p, Work& w, const i64* d0, idx k,
-                 std::vector<Target>& targets, std::exception_ptr& error) {
+                 std::vector<Target>& targets) {
   try {
     run_task(eng, p, w, d0, k, targets);
   } catch (const std::bad_alloc&) {
-#if defined(PV_HAVE_OPENMP)
-#pragma omp critical(pointvalue_refit_error)
-#endif
-    if (!error) error = std::current_exception();
-    for (auto& tg : targets) *tg.status = kSingular;
+    throw;
   } catch (const std::exception&) {
     for (auto& tg : targets) *tg.status = kSingular;
   }
@@ -241,20 +238,20 @@ void evaluate_contributions(const Problem& p, const std::int64_t* sub_ptr,
                             double* delta, std::int32_t* status) {
   check_problem(p);
   check_subsets(sub_ptr, sub_idx, n_sub, n_sub_idx, tgt_ptr, tgt_idx, n_tgt, p.X.rows);
-  const Engine eng(p, n_sub >= 16);
+  const Engine eng(p);
   const idx n_pool = p.X.rows;
-  std::exception_ptr error;
+  ParallelErrors errors;
 #if defined(PV_HAVE_OPENMP)
 #pragma omp parallel num_threads(std::max(1, p.n_threads))
 #endif
   {
     Work w;
-    w.mark.assign(n_pool, 0);
+    errors.run([&] { w.mark.assign(n_pool, 0); });
     std::vector<Target> targets;
 #if defined(PV_HAVE_OPENMP)
 #pragma omp for schedule(dynamic, 1)
 #endif
-    for (idx t = 0; t < n_sub; ++t) {
+    for (idx t = 0; t < n_sub; ++t) errors.run([&] {
       ++w.stamp;
       const i64* d0 = sub_idx + sub_ptr[t];
       const idx k = idx(sub_ptr[t + 1] - sub_ptr[t]);
@@ -272,10 +269,10 @@ void evaluate_contributions(const Problem& p, const std::int64_t* sub_ptr,
         }
         targets.push_back(Target{tgt_idx[j], -1, delta + j, status + j});
       }
-      run_guarded(eng, p, w, d0, k, targets, error);
-    }
+      run_guarded(eng, p, w, d0, k, targets);
+    });
   }
-  if (error) std::rethrow_exception(error);
+  errors.rethrow();
 }
 
 void marginal_contributions(const Problem& p, const Sampler& smp, const std::int64_t* points,
@@ -286,24 +283,24 @@ void marginal_contributions(const Problem& p, const Sampler& smp, const std::int
   check_sampler(smp, n_pool);
   check_rounds(points, m, n_pool, r0, r1);
   const idx group = std::max<idx>(1, std::min<idx>(smp.group, m));
-  std::exception_ptr error;
   const idx n_groups = (m + group - 1) / group;
   const i64 nr = r1 - r0;
   std::vector<i64> perms;
   group_perms(smp, m, group, r0, r1, perms);
   const i64 n_tasks = nr * n_groups;
-  const Engine eng(p, n_tasks >= 16);
+  const Engine eng(p);
+  ParallelErrors errors;
 #if defined(PV_HAVE_OPENMP)
 #pragma omp parallel num_threads(std::max(1, p.n_threads))
 #endif
   {
     Work w;
-    init_sampler_work(smp, w, n_pool);
+    errors.run([&] { init_sampler_work(smp, w, n_pool); });
     std::vector<Target> targets;
 #if defined(PV_HAVE_OPENMP)
 #pragma omp for schedule(dynamic, 1)
 #endif
-    for (i64 task = 0; task < n_tasks; ++task) {
+    for (i64 task = 0; task < n_tasks; ++task) errors.run([&] {
       const i64 r = task / n_groups, g = task % n_groups;
       Rng rng = task_stream(smp.key, r0 + r, std::uint64_t(g));
       const i64 k = draw_k(smp, rng);
@@ -318,10 +315,10 @@ void marginal_contributions(const Problem& p, const Sampler& smp, const std::int
         const i64 extra = in_base ? (w.extras[c] >= 0 ? w.extras[c] : -2) : -1;
         targets.push_back(Target{z, extra, delta_out + row, status + row});
       }
-      run_guarded(eng, p, w, w.d0.data(), idx(w.d0.size()), targets, error);
-    }
+      run_guarded(eng, p, w, w.d0.data(), idx(w.d0.size()), targets);
+    });
   }
-  if (error) std::rethrow_exception(error);
+  errors.rethrow();
 }
 
 }  // namespace pointvalue::refit

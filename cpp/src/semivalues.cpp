@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <new>
+#include <optional>
 
 #include "pointvalue/parallel.hpp"
 #include "matrix_map.hpp"
@@ -336,6 +336,25 @@ bool within_truncation(const Options& o, double u) {
   return o.truncation > 0 && std::abs(u - o.total_score) <= o.truncation * std::abs(o.total_score);
 }
 
+// body(fit, i) for i < count on n_threads threads, each with its own Fitter (reset by the body);
+// an allocation failure anywhere is rethrown after the region (ParallelErrors).
+template <class Body>
+void for_each_with_fitter(const Shared& sh, int n_threads, idx count, Body&& body) {
+  ParallelErrors errors;
+#if defined(PV_HAVE_OPENMP)
+#pragma omp parallel num_threads(std::max(1, n_threads))
+#endif
+  {
+    std::optional<Fitter> fitter;
+    errors.run([&] { fitter.emplace(sh); });
+#if defined(PV_HAVE_OPENMP)
+#pragma omp for schedule(dynamic, 1)
+#endif
+    for (idx i = 0; i < count; ++i) errors.run([&] { body(*fitter, i); });
+  }
+  errors.rethrow();
+}
+
 }  // namespace
 
 void walk_permutations(const Data& data, const Options& opt, const std::int64_t* perms, idx n_perm,
@@ -344,57 +363,39 @@ void walk_permutations(const Data& data, const Options& opt, const std::int64_t*
   const Shared sh(data, opt);
   const idx n = sh.n;
   const bool weighted = !opt.size_weights.empty();
-  bool oom = false;
-#if defined(PV_HAVE_OPENMP)
-#pragma omp parallel num_threads(std::max(1, opt.n_threads))
-#endif
-  {
-    try {
-      Fitter fit(sh);
-#if defined(PV_HAVE_OPENMP)
-#pragma omp for schedule(dynamic, 1)
-#endif
-      for (idx q = 0; q < n_perm; ++q) {
-        const std::int64_t* pi = perms + q * n;
-        double* row = marginals + q * n;
-        std::fill(row, row + n, 0.0);
-        fit.reset();
-        double prev = opt.empty_score;
-        std::int64_t evals = 0, stop = n;
-        std::int32_t st = kOk;
-        for (idx j = 0; j < n; ++j) {
-          const std::int64_t i = pi[j];
-          if (i < 0 || i >= n) {
-            st = kBadIndex;
-            break;
-          }
-          fit.push(i);
-          fit.solve();
-          if (fit.status() != kOk) {
-            st = fit.status();
-            break;
-          }
-          const double u = fit.score();
-          ++evals;
-          row[i] = (weighted ? opt.size_weights[j] : 1.0) * (u - prev);
-          prev = u;
-          if (within_truncation(opt, u)) {
-            stop = j + 1;
-            break;
-          }
-        }
-        evaluations[q] = evals;
-        truncated_at[q] = stop;
-        status[q] = st;
+  for_each_with_fitter(sh, opt.n_threads, n_perm, [&](Fitter& fit, idx q) {
+    const std::int64_t* pi = perms + q * n;
+    double* row = marginals + q * n;
+    std::fill(row, row + n, 0.0);
+    fit.reset();
+    double prev = opt.empty_score;
+    std::int64_t evals = 0, stop = n;
+    std::int32_t st = kOk;
+    for (idx j = 0; j < n; ++j) {
+      const std::int64_t i = pi[j];
+      if (i < 0 || i >= n) {
+        st = kBadIndex;
+        break;
       }
-    } catch (const std::bad_alloc&) {
-#if defined(PV_HAVE_OPENMP)
-#pragma omp critical
-#endif
-      oom = true;
+      fit.push(i);
+      fit.solve();
+      if (fit.status() != kOk) {
+        st = fit.status();
+        break;
+      }
+      const double u = fit.score();
+      ++evals;
+      row[i] = (weighted ? opt.size_weights[j] : 1.0) * (u - prev);
+      prev = u;
+      if (within_truncation(opt, u)) {
+        stop = j + 1;
+        break;
+      }
     }
-  }
-  if (oom) throw std::bad_alloc();
+    evaluations[q] = evals;
+    truncated_at[q] = stop;
+    status[q] = st;
+  });
 }
 
 void evaluate_subsets(const Data& data, const Options& opt, const std::int64_t* ptr,
@@ -402,54 +403,36 @@ void evaluate_subsets(const Data& data, const Options& opt, const std::int64_t* 
                       double* score, double* score_plus, std::int32_t* status) {
   const Shared sh(data, opt);
   const idx n = sh.n;
-  bool oom = false;
-#if defined(PV_HAVE_OPENMP)
-#pragma omp parallel num_threads(std::max(1, opt.n_threads))
-#endif
-  {
-    try {
-      Fitter fit(sh);
-#if defined(PV_HAVE_OPENMP)
-#pragma omp for schedule(dynamic, 1)
-#endif
-      for (idx t = 0; t < n_subsets; ++t) {
-        fit.reset();
-        std::int32_t st = kOk;
-        for (std::int64_t a = ptr[t]; a < ptr[t + 1]; ++a) {
-          if (index[a] < 0 || index[a] >= n) {
-            st = kBadIndex;
-            break;
-          }
-          fit.push(index[a]);
-        }
-        double u = std::numeric_limits<double>::quiet_NaN(), up = u;
-        if (st == kOk) {
-          fit.solve();
-          st = fit.status();
-          if (st == kOk) u = fit.score();
-        }
-        if (st == kOk && targets) {
-          if (targets[t] < 0 || targets[t] >= n) {
-            st = kBadIndex;
-          } else {
-            fit.push(targets[t]);
-            fit.solve();
-            st = fit.status();
-            if (st == kOk) up = fit.score();
-          }
-        }
-        score[t] = u;
-        if (score_plus) score_plus[t] = up;
-        status[t] = st;
+  for_each_with_fitter(sh, opt.n_threads, n_subsets, [&](Fitter& fit, idx t) {
+    fit.reset();
+    std::int32_t st = kOk;
+    for (std::int64_t a = ptr[t]; a < ptr[t + 1]; ++a) {
+      if (index[a] < 0 || index[a] >= n) {
+        st = kBadIndex;
+        break;
       }
-    } catch (const std::bad_alloc&) {
-#if defined(PV_HAVE_OPENMP)
-#pragma omp critical
-#endif
-      oom = true;
+      fit.push(index[a]);
     }
-  }
-  if (oom) throw std::bad_alloc();
+    double u = std::numeric_limits<double>::quiet_NaN(), up = u;
+    if (st == kOk) {
+      fit.solve();
+      st = fit.status();
+      if (st == kOk) u = fit.score();
+    }
+    if (st == kOk && targets) {
+      if (targets[t] < 0 || targets[t] >= n) {
+        st = kBadIndex;
+      } else {
+        fit.push(targets[t]);
+        fit.solve();
+        st = fit.status();
+        if (st == kOk) up = fit.score();
+      }
+    }
+    score[t] = u;
+    if (score_plus) score_plus[t] = up;
+    status[t] = st;
+  });
 }
 
 double zero_model_score(const Data& data, const Options& opt) {

@@ -31,10 +31,11 @@ Eigen::MatrixXd gram_impl(const Map& X, const Eigen::MatrixXd* M) {
   const idx k = M ? M->cols() : X.cols();
   const RowPartition part = super_blocks(X.rows());
   std::vector<Eigen::MatrixXd> partial(part.parts);
+  ParallelErrors errors;
 #if defined(PV_HAVE_OPENMP)
 #pragma omp parallel for schedule(dynamic, 1) if (part.parts > 1)
 #endif
-  for (idx p = 0; p < part.parts; ++p) {
+  for (idx p = 0; p < part.parts; ++p) errors.run([&] {
     Eigen::MatrixXd G = Eigen::MatrixXd::Zero(k, k);
     Eigen::MatrixXd Y;
     for (idx r0 = part.begin(p); r0 < part.end(p); r0 += kRowBlock) {
@@ -47,7 +48,8 @@ Eigen::MatrixXd gram_impl(const Map& X, const Eigen::MatrixXd* M) {
       }
     }
     partial[p] = std::move(G);
-  }
+  });
+  errors.rethrow();
   Eigen::MatrixXd G = Eigen::MatrixXd::Zero(k, k);
   for (const auto& P : partial) G += P;  // block order: same sum for any thread count
   return G.selfadjointView<Eigen::Lower>();
@@ -57,10 +59,11 @@ template <class Map>
 void row_sq_norms_impl(const Map& X, const Eigen::MatrixXd& M, double* out) {
   const idx n = X.rows();
   const idx blocks = (n + kRowBlock - 1) / kRowBlock;
+  ParallelErrors errors;
 #if defined(PV_HAVE_OPENMP)
 #pragma omp parallel for schedule(static) if (blocks > 1)
 #endif
-  for (idx b = 0; b < blocks; ++b) {
+  for (idx b = 0; b < blocks; ++b) errors.run([&] {
     const idx r0 = b * kRowBlock, len = std::min(kRowBlock, n - r0);
     const Eigen::MatrixXd Y = X.middleRows(r0, len) * M;
     // Reduce into an aligned temporary: evaluating straight into `out` would let the (varying)
@@ -68,7 +71,8 @@ void row_sq_norms_impl(const Map& X, const Eigen::MatrixXd& M, double* out) {
     // the last bit of the result.
     const Eigen::VectorXd norms = Y.rowwise().squaredNorm();
     std::copy(norms.data(), norms.data() + len, out + r0);
-  }
+  });
+  errors.rethrow();
 }
 
 // The SRHT needs only r of the N rows of H D X. With H_N = H_A ⊗ H_B, blocks of B consecutive
@@ -93,15 +97,17 @@ void srht_impl(const Map& X, const double* signs, const std::int64_t* rows, idx 
   // [block][kept row][column]; left uninitialized: every entry is written below.
   std::unique_ptr<double[]> W(new double[std::size_t(A) * std::size_t(m) * std::size_t(d)]);
   const idx cw = std::min<idx>(d, 64);  // rows of 512 B: long runs of X per row for the prefetcher
+  ParallelErrors errors;
 #if defined(PV_HAVE_OPENMP)
 #pragma omp parallel if (A > 1)
 #endif
   {
-    std::vector<double> buf(std::size_t(B) * std::size_t(cw));
+    std::vector<double> buf;
+    errors.run([&] { buf.resize(std::size_t(B) * std::size_t(cw)); });
 #if defined(PV_HAVE_OPENMP)
 #pragma omp for schedule(dynamic, 1)
 #endif
-    for (idx a = 0; a < A; ++a) {
+    for (idx a = 0; a < A; ++a) errors.run([&] {
       // All column chunks of a block in a row, so its rows of X are still cached for the next.
       for (idx c0 = 0; c0 < d; c0 += cw) {
         const idx w = std::min(cw, d - c0);
@@ -123,8 +129,9 @@ void srht_impl(const Map& X, const double* signs, const std::int64_t* rows, idx 
         for (idx s = 0; s < m; ++s)
           std::copy_n(b + kept[s] * w, w, W.get() + (a * m + s) * d + c0);
       }
-    }
+    });
   }
+  errors.rethrow();
   const double inv_sqrt_r = 1.0 / std::sqrt(double(r));
 #if defined(PV_HAVE_OPENMP)
 #pragma omp parallel for schedule(static) if (r * A * d >= (idx(1) << 18))

@@ -117,7 +117,8 @@ def _fit_amortized(contrib, point, k, delta, pts, counts, r2, *, X, y, bounds, r
                    progress, hidden, max_epochs, patience, learning_rate, batch_size,
                    validation_fraction, weight_decay):
     from ._laws import ScalingLaws
-    from ._validation import as_int, check_random_state
+    from ._validation import as_int
+    from .random import check_random_state
 
     if X is None:
         raise ValueError("X (features of the pool) is required for method='amortized'")

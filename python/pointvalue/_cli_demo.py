@@ -6,6 +6,8 @@ import time
 
 import numpy as np
 
+from ._cli_cluster import add_scheduler_argument, scheduler_client
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -25,6 +27,7 @@ def register(sub) -> None:
                    help="digits (needs scikit-learn; the default when installed) or synthetic")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_scheduler_argument(p)
     p.set_defaults(func=run)
 
 
@@ -52,6 +55,7 @@ def load_data(name, seed):
 
 
 def run(args) -> int:
+    from ._cli_scaling import n_workers
     from ._config import config
     from ._pipeline import run_pipeline
 
@@ -68,13 +72,14 @@ def run(args) -> int:
     X = (X - mu) / sd
     points = np.sort(rng.choice(len(pool), min(args.points, len(pool)), replace=False))
     print(f"data: {desc}; pool {len(pool)}, validation {len(val)}, valuing {len(points)} pool points")
-    res = run_pipeline(
-        X[pool], y[pool], X[val], y[val], model="logistic", points=points, n_samples=args.samples,
-        sizes=(100, 1000), heldout_samples=args.heldout_samples, method="eb", out_dir=args.out,
-        seed=args.seed, progress=not args.no_progress,
-        title="pointvalue demo: individualized scaling laws, logistic regression on digits"
-        if "digits" in desc else "pointvalue demo: individualized scaling laws, logistic regression",
-    )
+    with scheduler_client(args.scheduler, n_workers(args)) as client:
+        res = run_pipeline(
+            X[pool], y[pool], X[val], y[val], model="logistic", points=points, n_samples=args.samples,
+            sizes=(100, 1000), heldout_samples=args.heldout_samples, method="eb", out_dir=args.out,
+            seed=args.seed, progress=not args.no_progress, client=client,
+            title="pointvalue demo: individualized scaling laws, logistic regression on digits"
+            if "digits" in desc else "pointvalue demo: individualized scaling laws, logistic regression",
+        )
     laws = res["laws"]
     ok = laws.status == 0
     q = res["alpha_quantiles_10_25_50_75_90"]

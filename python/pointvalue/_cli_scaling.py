@@ -12,6 +12,8 @@ import time
 
 import numpy as np
 
+from ._cli_cluster import add_scheduler_argument, scheduler_client
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -54,7 +56,15 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_scheduler_argument(p)
     p.set_defaults(func=run)
+
+
+def n_workers(args) -> int:
+    """--n-jobs resolved: the worker processes of ``--scheduler local``."""
+    from ._validation import check_n_jobs
+
+    return check_n_jobs(getattr(args, "n_jobs", -1), "--n-jobs")
 
 
 def load_and_split(args, *, sort_pool=False):
@@ -108,12 +118,13 @@ def run(args) -> int:
     Xs, y, names, pool, val, rng = load_and_split(args)
     n_points = min(args.points, len(pool))
     points = np.sort(rng.choice(len(pool), n_points, replace=False))
-    res = run_pipeline(
-        Xs[pool], y[pool], Xs[val], y[val], model=args.model, points=points, n_samples=args.samples,
-        sizes=tuple(args.sizes), heldout_samples=args.heldout_samples, method=args.method, l2=args.l2,
-        out_dir=args.out, seed=args.seed, progress=not args.no_progress,
-        title=f"scaling laws: {args.data} ({args.model}, target {args.target})",
-    )
+    with scheduler_client(args.scheduler, n_workers(args)) as client:
+        res = run_pipeline(
+            Xs[pool], y[pool], Xs[val], y[val], model=args.model, points=points, n_samples=args.samples,
+            sizes=tuple(args.sizes), heldout_samples=args.heldout_samples, method=args.method, l2=args.l2,
+            out_dir=args.out, seed=args.seed, progress=not args.no_progress,
+            title=f"scaling laws: {args.data} ({args.model}, target {args.target})", client=client,
+        )
     print((res["out"] / "summary.md").read_text())
     np.savetxt(res["out"] / "pool_rows.csv", pool, fmt="%d", header="csv_data_row", comments="")
     print(f"report written to {res['out']}/ (laws.csv `point` i = data row pool_rows.csv[i])")

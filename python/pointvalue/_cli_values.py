@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._cli_cluster import add_scheduler_argument, scheduler_client
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -37,22 +39,25 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", required=True, help="output CSV file")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_scheduler_argument(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from ._cli_scaling import load_and_split
+    from ._cli_scaling import load_and_split, n_workers
     from .semivalues import semivalues
     from .utility import ModelUtility
 
     Xs, y, _, pool, val, _ = load_and_split(args, sort_pool=True)
-    try:
-        u = ModelUtility(Xs[pool], y[pool], Xs[val], y[val], model=args.model, metric=args.metric, l2=args.l2)
-        res = semivalues(u, method=args.method, beta_params=args.beta, sampler=args.sampler,
-                         n_samples=args.samples, truncation=args.truncation, max_time=args.max_time,
-                         random_state=args.seed, progress=not args.no_progress)  # n_jobs: --n-jobs' context
-    except (ValueError, TypeError) as exc:
-        raise SystemExit(f"error: {exc}") from None
+    with scheduler_client(args.scheduler, n_workers(args)) as client:
+        try:
+            u = ModelUtility(Xs[pool], y[pool], Xs[val], y[val], model=args.model, metric=args.metric, l2=args.l2)
+            res = semivalues(u, method=args.method, beta_params=args.beta, sampler=args.sampler,
+                             n_samples=args.samples, truncation=args.truncation, max_time=args.max_time,
+                             random_state=args.seed, progress=not args.no_progress,
+                             client=client)  # n_jobs: --n-jobs' context
+        except (ValueError, TypeError) as exc:
+            raise SystemExit(f"error: {exc}") from None
     table = np.column_stack([pool, res.values, res.stderr, res.counts])
     np.savetxt(args.out, table, delimiter=",", header="data_row,value,stderr,count", comments="",
                fmt=["%d", "%.10g", "%.6g", "%d"])

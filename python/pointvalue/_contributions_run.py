@@ -51,16 +51,21 @@ def raise_status(status, point, k=None):
 
 
 def run(data, name, model, l2, metric, approx, tol, max_iter, pts, group, values, cdf, stratum,
-        sptr, sidx, balanced, seed, r0, n_rounds, n_jobs, progress):
+        sptr, sidx, balanced, seed, r0, n_rounds, n_jobs, progress, client=None):
     """Rounds r0 … r0 + n_rounds − 1 of the draws: (point, k, delta) arrays, round-major.
 
-    `n_jobs` is the resolved thread (or joblib worker) count."""
+    `n_jobs` is the resolved thread (or joblib worker) count; `client` a resolved
+    ``distributed.Client`` (the rounds farmed to its workers) or None."""
     m = len(pts)
     if name == "sklearn":
         from ._refit_sklearn import sample_sklearn
 
         return sample_sklearn(data, model, metric, pts, group, values, cdf, stratum, sptr, sidx,
-                              balanced, seed, r0, n_rounds, n_jobs, progress)
+                              balanced, seed, r0, n_rounds, n_jobs, progress, client)
+    if client is not None:
+        job = (data, name, metric, l2, approx, tol, max_iter, pts,
+               (stratum, sptr, sidx, values, cdf, balanced, seed, group))
+        return _run_on_cluster(client, job, r0, n_rounds, progress)
     args = kernel_args(data, name, metric, l2, approx, tol, max_iter, n_jobs)
     threads = n_jobs
     design = _core.refit.Design(stratum, sptr, sidx, values, cdf, balanced, seed, group)
@@ -79,6 +84,38 @@ def run(data, name, model, l2, metric, approx, tol, max_iter, pts, group, values
             deltas.append(delta)
             if bar is not None:
                 bar.update((b - a) * m)
+    finally:
+        if bar is not None:
+            bar.close()
+    return np.tile(pts, n_rounds), np.concatenate(ks), np.concatenate(deltas)
+
+
+def _rounds_task(job, a, b):
+    """Rounds a … b − 1 on a dask worker, on one thread: (k, delta, status)."""
+    data, name, metric, l2, approx, tol, max_iter, pts, design_args = job
+    args = kernel_args(data, name, metric, l2, approx, tol, max_iter, 1)
+    design = _core.refit.Design(*design_args)
+    res = _core.refit.marginal_contributions(**args, design=design, points=pts, rounds=(a, b))
+    return np.asarray(res.k), np.asarray(res.delta), np.asarray(res.status)
+
+
+def _run_on_cluster(client, job, r0, n_rounds, progress):
+    """`run` on the workers of `client`: ranges of rounds as tasks, `job` (the data, settings and
+    Design inputs) scattered once, the statuses checked range by range in round order."""
+    from ._dask_contributions import map_jobs, round_ranges, scatter, total_threads
+
+    pts = job[7]
+    m = len(pts)
+    ranges = round_ranges(r0, n_rounds, m, total_threads(client))
+    bar = _progress(progress, n_rounds * m)
+    ks, deltas = [], []
+    try:
+        results = map_jobs(client, _rounds_task, scatter(client, (job,)), ranges, "contributions",
+                           [(b - a) * m for a, b in ranges], bar)
+        for (a, b), (k, delta, status) in zip(ranges, results):
+            raise_status(status, np.tile(pts, b - a), k)
+            ks.append(k)
+            deltas.append(delta)
     finally:
         if bar is not None:
             bar.close()
@@ -120,7 +157,7 @@ def _check_same_settings(engine, given) -> None:
                              f"they were drawn with {stored!r})")
 
 
-def resume(X, y, X_val, y_val, model, engine, *, n_samples, n_jobs, progress, given):
+def resume(X, y, X_val, y_val, model, engine, *, n_samples, n_jobs, progress, given, client=None):
     """The next `n_samples` rounds of the run described by `engine` (a result's meta["engine"])."""
     name = model if isinstance(model, str) else repr(model)
     if name != engine["model"]:
@@ -140,22 +177,41 @@ def resume(X, y, X_val, y_val, model, engine, *, n_samples, n_jobs, progress, gi
     stratum, sptr, sidx, balanced, _ = strata(data, engine["stratify"] if kind == "classification" else False)
     return run(data, name, model, l2, metric, engine["approx"], engine["tol"], engine["max_iter"], pts,
                engine["points_per_subset"], values, cdf, stratum, sptr, sidx, balanced, engine["seed"],
-               int(engine["rounds"]), n_samples, n_jobs, progress)
+               int(engine["rounds"]), n_samples, n_jobs, progress, client)
 
 
-def evaluate(data, name, metric, l2, approx, tol, max_iter, sub_arrays, tg, n_jobs):
-    """Δ for every (subset, target) pair through the C++ refits; `n_jobs` resolved."""
-    # Repeated indices and targets inside their subset are caught by the kernel (one O(k) pass
-    # per subset); the Python checks run only on failure, to name the offending argument.
+def _evaluate_kernel(data, name, metric, l2, approx, tol, max_iter, sub_arrays, tg, n_threads):
+    """(delta, status) of the (subset, targets) pairs through the C++ refits, no raise."""
     sub_idx = np.concatenate(sub_arrays)
     sub_ptr = np.zeros(len(sub_arrays) + 1, dtype=np.int64)
     np.cumsum([len(a) for a in sub_arrays], out=sub_ptr[1:])
-    args = kernel_args(data, name, metric, l2, approx, tol, max_iter, n_jobs)
+    args = kernel_args(data, name, metric, l2, approx, tol, max_iter, n_threads)
     res = _core.refit.evaluate_contributions(**args, sub_ptr=sub_ptr, sub_idx=sub_idx, points=tg)
-    status = res.status
+    return np.asarray(res.delta), np.asarray(res.status)
+
+
+def _evaluate_on_cluster(client, settings, sub_arrays, tg):
+    """`_evaluate_kernel` over parts of the subsets, one-thread tasks, in order (data scattered)."""
+    from ._dask_contributions import map_jobs, parts, scatter
+
+    jobs = [([sub_arrays[i] for i in p], tg[p], 1) for p in parts(client, len(sub_arrays))]
+    out = list(map_jobs(client, _evaluate_kernel, scatter(client, settings), jobs, "evaluate"))
+    return np.concatenate([o[0] for o in out]), np.concatenate([o[1] for o in out])
+
+
+def evaluate(data, name, metric, l2, approx, tol, max_iter, sub_arrays, tg, n_jobs, client=None):
+    """Δ for every (subset, target) pair through the C++ refits; `n_jobs` resolved; `client` a
+    resolved ``distributed.Client`` (parts of the subsets as tasks) or None."""
+    # Repeated indices and targets inside their subset are caught by the kernel (one O(k) pass
+    # per subset); the Python checks run only on failure, to name the offending argument.
+    settings = (data, name, metric, l2, approx, tol, max_iter)
+    if client is None:
+        delta, status = _evaluate_kernel(*settings, sub_arrays, tg, n_jobs)
+    else:
+        delta, status = _evaluate_on_cluster(client, settings, sub_arrays, tg)
     if (status == int(_Status.bad_index)).any():
         check_pairs(sub_arrays, tg)
     if (status == int(_Status.singular)).any():
         data.check_constant(l2, name)
     raise_status(status, tg.ravel())
-    return res.delta
+    return delta

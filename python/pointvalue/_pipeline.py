@@ -41,10 +41,12 @@ def run_pipeline(
     labels_for_selection=None,
     log=print,
     n_jobs=None,
+    client=None,
 ) -> dict:
     """Run contributions → laws → values and write the report folder. Returns the numbers.
 
-    `n_jobs` (threads of the contribution and law kernels) as in :func:`marginal_contributions`."""
+    `n_jobs` (threads of the contribution and law kernels) and `client` (a dask.distributed
+    Client running the contributions) as in :func:`marginal_contributions`."""
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -54,7 +56,7 @@ def run_pipeline(
         f"k uniform in [{sizes[0]}, {sizes[1]}), model={model}")
     contrib = marginal_contributions(X, y, X_val, y_val, model=model, points=points,
                                      n_samples=n_samples, sizes=sizes, l2=l2,
-                                     random_state=seed, progress=progress, n_jobs=n_jobs)
+                                     random_state=seed, progress=progress, n_jobs=n_jobs, client=client)
     timings["contributions_s"] = time.perf_counter() - t0
     held = None
     if heldout_samples and heldout_sizes:
@@ -63,7 +65,8 @@ def run_pipeline(
         log(f"[2/4] held-out contributions at k in {hs}: {heldout_samples} samples per size")
         held = marginal_contributions(X, y, X_val, y_val, model=model, points=points,
                                       n_samples=heldout_samples * len(hs), size_dist=np.array(hs),
-                                      l2=l2, random_state=seed + 1, progress=progress, n_jobs=n_jobs)
+                                      l2=l2, random_state=seed + 1, progress=progress, n_jobs=n_jobs,
+                                      client=client)
         timings["heldout_s"] = time.perf_counter() - t1
     else:
         log("[2/4] held-out contributions: skipped")

@@ -57,16 +57,28 @@ def _task(model, data, metric, base, extras, targets):
     return out
 
 
-def _parallel(n_jobs, jobs, total, progress):
-    from joblib import Parallel, delayed
+def _bar(progress, total):
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
 
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(_task)(*j) for j in jobs)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
+    return tqdm(total=total, unit="Δ", desc="marginal contributions (refits)")
 
-        bar = tqdm(total=total, unit="Δ", desc="marginal contributions (refits)")
+
+def _parallel(shared, jobs, total, progress, n_jobs, client=None):
+    """Results of ``_task(*shared, *job)`` for every job: joblib workers, or the tasks of a
+    ``distributed.Client`` (`shared` then scattered once)."""
+    bar = _bar(progress, total)
     try:
+        if client is not None:
+            from ._dask_contributions import map_jobs, scatter
+
+            yield from map_jobs(client, _task, scatter(client, tuple(shared)), jobs, "refits",
+                                [len(j[2]) for j in jobs], bar)
+            return
+        from joblib import Parallel, delayed
+
+        results = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(_task)(*shared, *j) for j in jobs)
         for res in results:
             yield res
             if bar is not None:
@@ -77,7 +89,7 @@ def _parallel(n_jobs, jobs, total, progress):
 
 
 def sample_sklearn(data, model, metric, pts, group, values, cdf, stratum, sptr, sidx, balanced,
-                   seed, r0, n_rounds, n_jobs, progress):
+                   seed, r0, n_rounds, n_jobs, progress, client=None):
     m = len(pts)
     design = _core.refit.Design(stratum, sptr, sidx, values, cdf, balanced, seed, group)
     plan = _core.refit.draw_plan(design, pts, (r0, r0 + n_rounds))
@@ -92,22 +104,22 @@ def sample_sklearn(data, model, metric, pts, group, values, cdf, stratum, sptr, 
         rows = order[bounds[t]:bounds[t + 1]]
         targets = [(int(r), int(point[r]), int(stratum[point[r]]), bool(in_base[r])) for r in rows]
         extras = plan.extra[t * n_strata:(t + 1) * n_strata]
-        jobs.append((model, data, metric, base_idx[base_ptr[t]:base_ptr[t + 1]], extras, targets))
+        jobs.append((base_idx[base_ptr[t]:base_ptr[t + 1]], extras, targets))
     delta = np.full(n_rounds * m, np.nan)
-    for res in _parallel(n_jobs, jobs, n_rounds * m, progress):
+    for res in _parallel((model, data, metric), jobs, n_rounds * m, progress, n_jobs, client):
         for row, value in res:
             delta[row] = value
     k = plan.task_k[row_task]
     return point, k, delta
 
 
-def evaluate_sklearn(data, model, metric, subsets, targets, n_jobs):
+def evaluate_sklearn(data, model, metric, subsets, targets, n_jobs, client=None):
     jobs = []
     t = targets.shape[1]
     for i, (s, zs) in enumerate(zip(subsets, targets)):
-        jobs.append((model, data, metric, s, None, [(i * t + j, int(z), 0, False) for j, z in enumerate(zs)]))
+        jobs.append((s, None, [(i * t + j, int(z), 0, False) for j, z in enumerate(zs)]))
     delta = np.full(targets.size, np.nan)
-    for res in _parallel(n_jobs, jobs, targets.size, False):
+    for res in _parallel((model, data, metric), jobs, targets.size, False, n_jobs, client):
         for row, value in res:
             delta[row] = value
     return delta

@@ -34,10 +34,10 @@ __all__ = [
     "check_design",
     "check_finite",
     "check_n_jobs",
-    "check_random_state",
     "check_sample_weight",
     "check_scalar",
     "check_vector",
+    "is_dask_collection",
     "is_power_of_two",
 ]
 
@@ -110,6 +110,12 @@ def check_finite(arr: np.ndarray, name: str) -> None:
     """Raise ValueError naming `name` if `arr` holds NaN or ±inf (the one finiteness scan)."""
     if not all_finite(arr):
         raise ValueError(f"{name} contains NaN or infinite values")
+
+
+def is_dask_collection(x) -> bool:
+    """True for a dask array / DataFrame / Series, without importing dask."""
+    module = type(x).__module__ or ""
+    return module.split(".")[0] in ("dask", "dask_expr") and hasattr(x, "__dask_graph__")
 
 
 def _dense_2d(X, name: str):
@@ -397,19 +403,6 @@ def _joblib_context_n_jobs():
 
 # ------------------------------------------------------------------------------------------------
 # other
-
-
-def check_random_state(random_state) -> np.random.Generator:
-    """None / int / numpy Generator / SeedSequence → Generator (scikit-learn's convention)."""
-    if random_state is None or isinstance(random_state, (numbers.Integral, np.random.SeedSequence)):
-        if isinstance(random_state, bool):
-            raise TypeError("random_state must be None, an int or a numpy Generator")
-        return np.random.default_rng(random_state)  # type: ignore[arg-type]
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(0, 2**63 - 1, dtype=np.int64))
-    raise TypeError(f"random_state must be None, an int or a numpy Generator, got {random_state!r}")
 
 
 def is_power_of_two(n: int) -> bool:

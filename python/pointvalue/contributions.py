@@ -121,14 +121,16 @@ class Contributions:
             meta={**other.meta, **self.meta},
         )
 
-    def extend(self, X, y, X_val, y_val, n_samples: int, *, model=None, n_jobs=None, progress=True):
+    def extend(self, X, y, X_val, y_val, n_samples: int, *, model=None, n_jobs=None, progress=True,
+               client=None):
         """More samples from the same random streams (no draw repeated): see ``resume``.
 
         Equivalent to ``marginal_contributions(X, y, X_val, y_val, model, n_samples=n_samples,
         resume=self, ...)`` with every sampling setting taken from ``self.meta``; the data must be
         the data the samples were drawn from (checked by a fingerprint). For a scikit-learn
-        estimator, pass the same `model` again. Returns a new result holding the old samples
-        followed by the new ones.
+        estimator, pass the same `model` again. `client`: a ``dask.distributed.Client`` to run
+        the new rounds on (as in :func:`marginal_contributions`; the samples do not depend on
+        it). Returns a new result holding the old samples followed by the new ones.
         """
         eng = self.meta.get("engine")
         if not eng:
@@ -139,7 +141,7 @@ class Contributions:
             model = eng["model"]
         return marginal_contributions(
             X, y, X_val, y_val, model=model, n_samples=n_samples, resume=self, n_jobs=n_jobs,
-            progress=progress,
+            progress=progress, client=client,
         )
 
     def save(self, path) -> None:
@@ -196,6 +198,7 @@ def marginal_contributions(
     resume: Contributions | None = None,
     tol: float = 1e-10,
     max_iter: int = 100,
+    client=None,
 ) -> Contributions:
     """Sample marginal contributions ``Δ(z, D) = L(D) − L(D ∪ {z})`` of training points.
 
@@ -283,6 +286,11 @@ def marginal_contributions(
         1e-8 absolute up to k = 5000).
     max_iter : int, default 100
         Newton / chord iteration limit per fit.
+    client : dask.distributed.Client, None or False, default None
+        Farm the rounds to the workers of this cluster (see the Dask note); the samples are the
+        local run's, bit for bit. None: the active client when there is one (the default
+        client, or that of a ``joblib.parallel_config(backend="dask")`` context), as LightGBM's
+        Dask estimators do, else this machine. False: this machine, whatever client is active.
 
     Returns
     -------
@@ -317,6 +325,18 @@ def marginal_contributions(
     lies in the first k_c elements uses ``D_z = D0 + e_c − z`` (e_c the next element), and Δ
     is computed by a downdate from ``D0 + e_c``, so every D_z is exactly uniform.
 
+    Dask. With a client, the validated data and the sampling plan's inputs are scattered once to
+    every worker (``broadcast=True``); the rounds are split into ranges (about four tasks per
+    worker thread, at least 512 Δ each), each task running the C++ sampler on one thread (a
+    worker with t threads runs t tasks at once, the GIL released). The ranges are put back in
+    round order: the draws are keyed by (seed, round, group), so the result does not depend on
+    the cluster, the ranges or the order tasks finish in. A lost worker's tasks are rerun
+    elsewhere by the scheduler, unchanged. Statuses are checked range by range in round order
+    on the client, so a singular subset raises the ValueError of the local run (same first
+    point and k). A scikit-learn estimator runs one task per base set (data and estimator
+    scattered once). `n_jobs` does not apply to the workers. Install with
+    ``pip install pointvalue[dask]``.
+
     Examples
     --------
     >>> import numpy as np, pointvalue as pv
@@ -327,13 +347,16 @@ def marginal_contributions(
     >>> len(c)
     10
     """
+    from ._dask_contributions import resolve_client
+
     n_jobs = check_n_jobs(n_jobs)
+    client = resolve_client(client)
     if resume is not None:
         given = dict(points=points, sizes=sizes, size_dist=size_dist, stratify=stratify, l2=l2,
                      metric=metric, random_state=random_state, approx=approx,
                      points_per_subset=points_per_subset, tol=tol, max_iter=max_iter)
         return _resumed(X, y, X_val, y_val, model, resume, n_samples=n_samples, n_jobs=n_jobs,
-                        progress=progress, given=given)
+                        progress=progress, given=given, client=client)
     name, kind, l2, metric = resolve_model(model, l2, metric, approx)
     data = Data(X, y, X_val, y_val, kind)
     n_samples = check_scalar(n_samples, "n_samples", numbers.Integral, min_val=1)
@@ -355,13 +378,13 @@ def marginal_contributions(
         "data": data.fingerprint(),
     }
     out = run(data, name, model, l2, metric, approx, tol, max_iter, pts, group, values, cdf,
-              stratum, sptr, sidx, balanced, seed, 0, n_samples, n_jobs, progress)
+              stratum, sptr, sidx, balanced, seed, 0, n_samples, n_jobs, progress, client)
     engine["rounds"] = n_samples
     point, k, delta = out
     return Contributions(point, k, delta, meta={"engine": engine})
 
 
-def _resumed(X, y, X_val, y_val, model, previous, *, n_samples, n_jobs, progress, given):
+def _resumed(X, y, X_val, y_val, model, previous, *, n_samples, n_jobs, progress, given, client):
     """`previous` followed by the next `n_samples` rounds of its random streams."""
     if not isinstance(previous, Contributions):
         raise TypeError(f"resume must be a Contributions result, got {type(previous).__name__}")
@@ -370,7 +393,7 @@ def _resumed(X, y, X_val, y_val, model, previous, *, n_samples, n_jobs, progress
         raise ValueError("resume: this result was not made by marginal_contributions")
     n_samples = check_scalar(n_samples, "n_samples", numbers.Integral, min_val=1)
     out = resume(X, y, X_val, y_val, model, engine, n_samples=n_samples, n_jobs=n_jobs,
-                 progress=progress, given=given)
+                 progress=progress, given=given, client=client)
     result = previous.concat(Contributions(*out))
     result.meta = json.loads(json.dumps(previous.meta, default=str))
     result.meta["engine"]["rounds"] = int(engine["rounds"]) + n_samples
@@ -391,6 +414,7 @@ def evaluate_contributions(
     n_jobs=None,
     tol: float = 1e-10,
     max_iter: int = 100,
+    client=None,
 ) -> np.ndarray:
     """Δ(z, D) = L(D) − L(D ∪ {z}) for pairs the caller chooses, through the fast paths.
 
@@ -398,6 +422,10 @@ def evaluate_contributions(
     ----------
     X, y, X_val, y_val, model, l2, metric, approx, n_jobs, tol, max_iter
         As in :func:`marginal_contributions`.
+    client : dask.distributed.Client, None or False, default None
+        Evaluate parts of the subsets as tasks on this cluster (one scikit-learn refit task per
+        subset for an estimator), the data scattered once; same Δ as the local run. None: as in
+        :func:`marginal_contributions`.
     subsets : list of array_like of int, or 2-D array of int
         Base sets D as pool indices (distinct within a subset; sizes may differ in a list).
     points : array_like of int, shape (n_subsets,) or (n_subsets, t)
@@ -419,9 +447,12 @@ def evaluate_contributions(
     >>> d.shape
     (1,)
     """
+    from ._dask_contributions import resolve_client
+
     name, kind, l2, metric = resolve_model(model, l2, metric, approx)
     data = Data(X, y, X_val, y_val, kind)
     n_jobs = check_n_jobs(n_jobs)
+    client = resolve_client(client)
     sub_arrays = check_subsets(subsets, data.n)
     tg = check_targets(points, len(sub_arrays), data.n)
     shape = np.shape(points)
@@ -429,6 +460,6 @@ def evaluate_contributions(
         check_pairs(sub_arrays, tg)
         from ._refit_sklearn import evaluate_sklearn
 
-        return evaluate_sklearn(data, model, metric, sub_arrays, tg, n_jobs).reshape(shape)
+        return evaluate_sklearn(data, model, metric, sub_arrays, tg, n_jobs, client).reshape(shape)
     check_tol(tol, max_iter)
-    return evaluate(data, name, metric, l2, approx, tol, max_iter, sub_arrays, tg, n_jobs).reshape(shape)
+    return evaluate(data, name, metric, l2, approx, tol, max_iter, sub_arrays, tg, n_jobs, client).reshape(shape)

@@ -23,7 +23,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_random_state", "stream_key"]
+__all__ = ["check_random_state", "spawn_keys", "stream_key"]
 
 
 def check_random_state(random_state) -> np.random.Generator:
@@ -81,3 +81,23 @@ def stream_key(random_state) -> int:
     """
     rng = check_random_state(random_state)
     return int(rng.integers(0, 2**64, dtype=np.uint64))
+
+
+def spawn_keys(random_state, count: int) -> list[int]:
+    """`count` independent 64-bit keys from one :func:`stream_key` of `random_state`.
+
+    Key ``j`` is ``subkey(stream_key(random_state), j + 1)`` (``random.hpp``), so one draw from a
+    Generator gives all the keys of one computation (for example the pilot, the sketch and the
+    Poisson draw of :class:`pointvalue.InfluenceSampler`), in memory or chunk by chunk alike.
+
+    Examples
+    --------
+    >>> from pointvalue.random import spawn_keys
+    >>> a, b = spawn_keys(7, 2)
+    >>> a != b and spawn_keys(7, 2) == [a, b]
+    True
+    """
+    from . import _core  # the compiled module only when keys are spawned
+
+    base = stream_key(random_state)
+    return [int(_core.random.subkey(base, j + 1)) for j in range(count)]

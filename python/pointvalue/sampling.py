@@ -160,3 +160,26 @@ def sampling_uniforms(n: int, random_state=None, offset: int = 0, *, n_jobs: int
     n = check_scalar(n, "n", numbers.Integral, min_val=0)
     offset = check_scalar(offset, "offset", numbers.Integral, min_val=0)
     return _core.random.uniforms(stream_key(random_state), offset, n)
+
+
+def smallest_uniforms(key, n, k, offset=0):
+    """Global indices (ascending) of the `k` rows among ``offset … offset + n − 1`` with the smallest
+    uniforms ``u(key, i)``, ties broken by the index: a uniform sample of k rows without
+    replacement that any split of the rows into chunks reproduces (merge the chunks' picks with
+    :func:`merge_smallest`)."""
+    u = _core.random.uniforms(int(key), int(offset), int(n))
+    if k >= n:
+        return np.arange(offset, offset + n, dtype=np.int64), u
+    v = np.partition(u, k - 1)[k - 1]
+    below = np.flatnonzero(u < v)
+    ties = np.flatnonzero(u == v)[: k - below.size]
+    pick = np.sort(np.concatenate([below, ties]))
+    return (pick + offset).astype(np.int64), u[pick]
+
+
+def merge_smallest(picks, k):
+    """The k smallest (u, index) pairs of the chunks' :func:`smallest_uniforms`, indices ascending."""
+    idx = np.concatenate([p[0] for p in picks])
+    u = np.concatenate([p[1] for p in picks])
+    order = np.lexsort((idx, u))[:k]
+    return np.sort(idx[order])

@@ -20,7 +20,8 @@ from ._laws import STATUS, ScalingLaws
 from ._scaling_data import _as_contributions, _check_sizes, _group_points, _log_fit, empirical_means
 from ._scaling_uses import distributional_values, power_sum, select_points
 from ._threads import uses_n_jobs
-from ._validation import as_int, check_choice, check_random_state
+from ._validation import as_int, check_choice
+from .random import check_random_state
 
 __all__ = [
     "ScalingLaws",

@@ -235,17 +235,23 @@ def _walk_generic(utility, perms, weights, truncation, total):
     return rows, evals
 
 
+def _walk_engine(utility, perms, weights, truncation, total, n_threads):
+    """(marginals, evaluations, status) of the compiled walks along `perms` (no raise)."""
+    from . import _core
+
+    o = utility.engine_options(n_threads)
+    o.size_weights = list(map(float, weights))
+    o.truncation = float(truncation or 0.0)
+    o.total_score = float(total)
+    res = _core.semivalues.walk_permutations(utility.X, utility.y, utility.X_val, utility.y_val, o, perms)
+    return np.array(res.marginals), np.array(res.evaluations), np.asarray(res.status)
+
+
 def _walk(utility, perms, weights, truncation, total, n_jobs):
     if isinstance(utility, ModelUtility) and utility.engine:
-        from . import _core
-
-        o = utility.engine_options(n_jobs)
-        o.size_weights = list(map(float, weights))
-        o.truncation = float(truncation or 0.0)
-        o.total_score = float(total)
-        res = _core.semivalues.walk_permutations(utility.X, utility.y, utility.X_val, utility.y_val, o, perms)
-        raise_status(res.status)
-        return np.array(res.marginals), np.array(res.evaluations)
+        rows, evals, status = _walk_engine(utility, perms, weights, truncation, total, n_jobs)
+        raise_status(status)
+        return rows, evals
     if n_jobs > 1 and len(perms) > 1:
         from joblib import Parallel, delayed
 
@@ -254,6 +260,74 @@ def _walk(utility, perms, weights, truncation, total, n_jobs):
             delayed(_walk_generic)(utility, perms[p], weights, truncation, total) for p in parts)
         return np.concatenate([o[0] for o in out]), np.concatenate([o[1] for o in out])
     return _walk_generic(utility, perms, weights, truncation, total)
+
+
+def walk_part(utility, perms, weights, truncation, total):
+    """A task of the cluster runner: (marginals, evaluations, engine status or None) on one
+    thread; the caller raises for the statuses of all parts at once."""
+    if isinstance(utility, ModelUtility) and utility.engine:
+        return _walk_engine(utility, perms, weights, truncation, total, 1)
+    return (*_walk_generic(utility, perms, weights, truncation, total), None)
+
+
+def evaluate_part(utility, subsets, targets):
+    """A task of the cluster runner: (u(S), u(S ∪ {t}) or None, engine status or None)."""
+    if isinstance(utility, ModelUtility) and utility.engine:
+        return utility.engine_scores([np.asarray(s, dtype=np.int64) for s in subsets], targets)
+    out = _evaluate(utility, subsets, targets, 1)
+    return (out, None, None) if targets is None else (*out, None)
+
+
+class _LocalRunner:
+    """Evaluations and walks on this machine (threads or joblib workers)."""
+
+    def __init__(self, utility, n_jobs):
+        self.utility = utility
+        self.n_jobs = n_jobs
+
+    def evaluate(self, subsets, targets=None):
+        return _evaluate(self.utility, subsets, targets, n_jobs=self.n_jobs)
+
+    def walk(self, perms, weights, truncation, total):
+        return _walk(self.utility, perms, weights, truncation, total, self.n_jobs)
+
+
+class _ClusterRunner:
+    """Evaluations and walks on a dask cluster: each call split into parts, one-thread tasks
+    (`evaluate_part`, `walk_part`), put back in order; engine statuses of all parts checked at
+    once, so a failure raises the local exception. The utility is scattered once."""
+
+    def __init__(self, client, utility):
+        from ._dask_contributions import scatter
+
+        self.client = client
+        self.utility = utility
+        self._shared = scatter(client, (utility,))
+
+    def _map(self, func, jobs, prefix):
+        from ._dask_contributions import map_jobs
+
+        out = list(map_jobs(self.client, func, self._shared, jobs, prefix))
+        status = [o[2] for o in out if o[2] is not None]
+        if status:
+            raise_status(np.concatenate(status))
+        return out
+
+    def _parts(self, n_items):
+        from ._dask_contributions import parts
+
+        return parts(self.client, n_items)
+
+    def evaluate(self, subsets, targets=None):
+        jobs = [([subsets[i] for i in p], None if targets is None else targets[p]) for p in self._parts(len(subsets))]
+        out = self._map(evaluate_part, jobs, "semivalue-evaluate")
+        score = np.concatenate([o[0] for o in out])
+        return score if targets is None else (score, np.concatenate([o[1] for o in out]))
+
+    def walk(self, perms, weights, truncation, total):
+        jobs = [(perms[p], weights, truncation, total) for p in self._parts(len(perms))]
+        out = self._map(walk_part, jobs, "semivalue-walk")
+        return np.concatenate([o[0] for o in out]), np.concatenate([o[1] for o in out])
 
 
 class _Budget:
@@ -311,7 +385,7 @@ class _Budget:
 # samplers
 
 
-def _exact(utility, n, q, n_jobs):
+def _exact(runner, n, q):
     if n > 20:
         raise ValueError(f"sampler='exact' enumerates 2^n coalitions; n={n} is too many (at most 20)")
     masks = np.arange(1 << n, dtype=np.int64)
@@ -320,7 +394,7 @@ def _exact(utility, n, q, n_jobs):
     u = np.empty(len(masks))
     chunk = 1 << 14
     for s in range(0, len(masks), chunk):
-        u[s:s + chunk] = _evaluate(utility, subsets[s:s + chunk], n_jobs=n_jobs)
+        u[s:s + chunk] = runner.evaluate(subsets[s:s + chunk])
     size = bits.sum(axis=1)
     log_comb = gammaln(n) - gammaln(np.arange(n) + 1) - gammaln(n - np.arange(n))
     p = np.where(q > 0, q / np.exp(log_comb), 0.0)
@@ -331,21 +405,22 @@ def _exact(utility, n, q, n_jobs):
     return values, np.zeros(n), np.full(n, 1 << (n - 1)), {"evaluations": int(len(masks))}
 
 
-def _loo(utility, n, n_jobs):
+def _loo(runner, n):
     full = np.arange(n)
     subs = [np.delete(full, i) for i in range(n)]
-    total = _evaluate(utility, [full], n_jobs=n_jobs)[0]
+    total = runner.evaluate([full])[0]
     without = np.empty(n)
     chunk = max(1, (1 << 24) // max(n, 1))
     for s in range(0, n, chunk):
-        without[s:s + chunk] = _evaluate(utility, subs[s:s + chunk], n_jobs=n_jobs)
+        without[s:s + chunk] = runner.evaluate(subs[s:s + chunk])
     return total - without, np.zeros(n), np.ones(n), {"evaluations": n + 1, "total_score": float(total)}
 
 
-def _permutation(utility, n, q, seed, budget, truncation, antithetic, n_jobs):
+def _permutation(runner, n, q, seed, budget, truncation, antithetic):
     weights = n * q
     total = 0.0
     if truncation:
+        utility = runner.utility
         total = utility.total_score() if isinstance(utility, ModelUtility) else _call(utility, np.arange(n))
     mom = _Moments(n)
     batch = max(2, min(64, (1 << 22) // n))
@@ -358,7 +433,7 @@ def _permutation(utility, n, q, seed, budget, truncation, antithetic, n_jobs):
         if k == 0:
             break
         perms = permutations(seed, n, done, done + k, antithetic)
-        rows, ev = _walk(utility, perms, weights, truncation, total, n_jobs)
+        rows, ev = runner.walk(perms, weights, truncation, total)
         evals += int(ev.sum())
         trunc_sum += int((ev < n).sum())
         mom.add(0.5 * (rows[0::2] + rows[1::2]) if antithetic else rows)
@@ -373,7 +448,7 @@ def _permutation(utility, n, q, seed, budget, truncation, antithetic, n_jobs):
     return mom.mean, np.sqrt(mom.var_of_mean()), counts, meta
 
 
-def _msr(utility, n, q, seed, budget, n_jobs):
+def _msr(runner, n, q, seed, budget):
     log_comb = gammaln(n) - gammaln(np.arange(n) + 1) - gammaln(n - np.arange(n))
     # 2^(n−1)·p(k) = q(k) / binomial(n−1, ½) pmf at k
     factor = np.exp(np.log(np.maximum(q, 1e-300)) - log_comb + (n - 1) * np.log(2.0)) * (q > 0)
@@ -387,7 +462,7 @@ def _msr(utility, n, q, seed, budget, n_jobs):
         if k == 0:
             break
         inside = np.stack([np.random.default_rng([seed, s]).random(n) < 0.5 for s in range(done, done + k)])
-        u = _evaluate(utility, [np.flatnonzero(r) for r in inside], n_jobs=n_jobs)
+        u = runner.evaluate([np.flatnonzero(r) for r in inside])
         size = inside.sum(axis=1)
         mom_in.add(np.broadcast_to((w_in[size] * u)[:, None], inside.shape), inside)
         mom_out.add(np.broadcast_to((w_out[size] * u)[:, None], inside.shape), ~inside)
@@ -401,7 +476,7 @@ def _msr(utility, n, q, seed, budget, n_jobs):
     return values, stderr, mom_in.count + mom_out.count, {"evaluations": done}
 
 
-def _stratified(utility, n, q, seed, budget, n_jobs):
+def _stratified(runner, n, q, seed, budget):
     cdf = np.cumsum(q)
     cdf /= cdf[-1]
     mom = _Moments(n)
@@ -420,7 +495,7 @@ def _stratified(utility, n, q, seed, budget, n_jobs):
             for k in sizes:
                 subs.append(rng.choice(others, size=int(k), replace=False) if k else others[:0])
                 targets.append(i)
-        base, plus = _evaluate(utility, subs, np.array(targets), n_jobs=n_jobs)
+        base, plus = runner.evaluate(subs, np.array(targets))
         delta = (plus - base).reshape(n, m).mean(axis=1)
         mom.add(delta[None, :])
         done += m
@@ -433,6 +508,14 @@ def _stratified(utility, n, q, seed, budget, n_jobs):
 
 # ------------------------------------------------------------------------------------------------
 # public function
+
+
+def _runner(utility, n_jobs, client):
+    """Where the evaluations run: this machine, or the cluster of `client` (resolved)."""
+    from ._dask_contributions import resolve_client
+
+    client = resolve_client(client)
+    return _LocalRunner(utility, n_jobs) if client is None else _ClusterRunner(client, utility)
 
 
 def _auto_sampler(method, n):
@@ -455,6 +538,7 @@ def semivalues(
     random_state=None,
     n_jobs=None,
     progress: bool = True,
+    client=None,
 ) -> Valuation:
     """Data Shapley, Beta Shapley, Data Banzhaf or leave-one-out values of every player.
 
@@ -491,11 +575,27 @@ def semivalues(
         Threads of the engine / joblib workers (scikit-learn's meaning; None → 1).
     progress : bool, default True
         A tqdm progress bar.
+    client : dask.distributed.Client, None or False, default None
+        Run the evaluations and walks on this cluster (see the Dask note). None: the active
+        client when there is one, else this machine; False: this machine (as in
+        :func:`pointvalue.marginal_contributions`). The values are the local run's, bit for
+        bit, for the same seed.
 
     Returns
     -------
     Valuation
         ``values``, ``stderr`` (0 for exact methods), ``counts`` (samples per player), ``method``.
+
+    Notes
+    -----
+    Dask. With a client, the utility is scattered once to every worker, and each batch of the
+    sampler (a batch of permutations, of coalitions, a round of the stratified draws, a chunk of
+    the exact enumeration) is split into parts run as one-thread tasks; the batch's results are
+    put back in order on the client, which merges the moments in the local batch order, so the
+    values, standard errors and counts equal the local run's. Stopping rules are checked between
+    batches as locally. A callable utility is shipped to the workers with cloudpickle (it must
+    not depend on state of this process). Workers lost mid-run are replaced by the scheduler
+    without changing the result.
 
     Examples
     --------
@@ -518,6 +618,7 @@ def semivalues(
     if truncation and sampler not in ("permutation", "antithetic"):
         raise ValueError(f"truncation applies to permutation walks, not sampler={sampler!r}")
     n_jobs = effective_n_jobs(n_jobs)
+    runner = _runner(utility, n_jobs, client)
     seed = _seed(random_state)
     q = semivalue_weights(method, n, ab)
     meta = {"sampler": sampler, "seed": seed, "n_players": n}
@@ -528,9 +629,9 @@ def semivalues(
     t0 = time.perf_counter()
     if sampler == "exact":
         if method == "loo":
-            values, stderr, counts, extra = _loo(utility, n, n_jobs)
+            values, stderr, counts, extra = _loo(runner, n)
         else:
-            values, stderr, counts, extra = _exact(utility, n, q, n_jobs)
+            values, stderr, counts, extra = _exact(runner, n, q)
         meta["stopped_by"] = "exact"
     else:
         defaults = {"permutation": 100, "antithetic": 100, "msr": 100 * n, "stratified": 50}
@@ -539,11 +640,11 @@ def semivalues(
         try:
             if sampler in ("permutation", "antithetic"):
                 values, stderr, counts, extra = _permutation(
-                    utility, n, q, seed, budget, truncation, sampler == "antithetic", n_jobs)
+                    runner, n, q, seed, budget, truncation, sampler == "antithetic")
             elif sampler == "msr":
-                values, stderr, counts, extra = _msr(utility, n, q, seed, budget, n_jobs)
+                values, stderr, counts, extra = _msr(runner, n, q, seed, budget)
             else:
-                values, stderr, counts, extra = _stratified(utility, n, q, seed, budget, n_jobs)
+                values, stderr, counts, extra = _stratified(runner, n, q, seed, budget)
         finally:
             budget.close()
         meta["stopped_by"] = budget.stopped_by

@@ -20,15 +20,16 @@ from ._validation import (
     check_choice,
     check_design,
     check_n_jobs,
-    check_random_state,
     check_sample_weight,
     check_scalar,
     check_vector,
+    is_dask_collection,
 )
 from .glm import fit_glm
 from .influence import influence_scores
 from .leverage import leverage_scores
-from .sampling import inclusion_probabilities, poisson_sample
+from .random import spawn_keys
+from .sampling import inclusion_probabilities, poisson_sample, smallest_uniforms
 
 __all__ = ["InfluenceSampler", "SCORE_KINDS", "subsampling_scores"]
 
@@ -129,6 +130,11 @@ def _mean(model, eta):
     if model == "poisson":
         return np.exp(eta)
     return eta
+
+
+def _fit_keys(random_state):
+    """The keys of one fit: pilot, scores (sketches), Poisson draw; the same in memory and on Dask."""
+    return spawn_keys(random_state, 3)
 
 
 def _rows64(X, idx):
@@ -299,6 +305,32 @@ class InfluenceSampler(_Params):
     ``"root_leverage"`` with ``fit_intercept=True`` build one float64 copy of the design with a
     column of ones.
 
+    Randomness: one key is drawn from `random_state` and split into the keys of the pilot, the
+    sketches and the Poisson draw (:func:`pointvalue.random.spawn_keys`). The pilot is the
+    ``pilot_size`` rows with the smallest uniforms ``u(pilot key, i)`` (ties by index): a uniform
+    draw without replacement that a chunked fit reproduces exactly.
+
+    **Dask.** `X` may be a 2-D ``dask.array.Array`` chunked along the rows only (one column
+    chunk, known chunk sizes) or a ``dask.dataframe.DataFrame`` (its partition lengths are
+    computed once; non-numeric columns raise TypeError); `y` a dask array or Series, a numpy
+    array, or the name of a column of the DataFrame. The active ``distributed`` client is used
+    when there is one, else dask's default scheduler. The result is the in-memory fit's for the
+    same seed, whatever the chunking (sketches excepted): the same pilot, the same scores and ``λ`` (to rounding,
+    ~1e-15 relative), the same ``indices_``, ``weights_`` and coefficients. Each pass over the
+    data is one task per chunk running the C++ kernels: the pilot rows are gathered and fitted
+    on the client; Σ of the influence comes from per-chunk moments merged as a tree
+    (``approx="exact"``, ``"diag"``; ``"sketch"`` and ``"lowrank"``: per-chunk SRHTs summed into
+    Σ̂ — deterministic for a given chunking but not the in-memory SRHT, see ``docs/dask.md``), the
+    leverage from the R factor of a tall-skinny QR (or of the stacked
+    per-chunk SRHTs for ``approx="sketch"``); ``λ`` is solved exactly from per-chunk summaries (a few rounds of 1024-bin
+    histograms of the breakpoints, then the few rows left near ``λ`` are gathered), without
+    gathering the scores; the Poisson draw reads the global row indices of its stream; only the
+    sample is gathered for the refit. Then ``scores_`` is a *persisted* dask array (on the
+    workers with a ``distributed`` client: n floats, 1/d of the data) and ``probabilities_`` a
+    *lazy* dask array computed from it; every other attribute is a numpy array or a number as
+    in the in-memory fit. On an error (NaN in X or y, a bad score, a singular Σ) the exception
+    is raised on the client and no attribute is changed.
+
     Examples
     --------
     >>> import numpy as np, pointvalue as pv
@@ -306,6 +338,11 @@ class InfluenceSampler(_Params):
     >>> X = rng.standard_normal((20_000, 5)); y = X @ np.arange(1, 6) + rng.standard_normal(20_000)
     >>> s = pv.InfluenceSampler(size=1000, random_state=0).fit(X, y)
     >>> bool(abs(len(s.indices_) - 1000) < 150)  # Poisson sample of expected size 1000
+    True
+    >>> import dask.array as da  # doctest: +SKIP
+    >>> Xd, yd = da.from_array(X, chunks=(3000, -1)), da.from_array(y, chunks=3000)  # doctest: +SKIP
+    >>> t = pv.InfluenceSampler(size=1000, random_state=0).fit(Xd, yd)  # doctest: +SKIP
+    >>> bool((t.indices_ == s.indices_).all())  # the same sample  # doctest: +SKIP
     True
     """
 
@@ -388,15 +425,18 @@ class InfluenceSampler(_Params):
 
         Parameters
         ----------
-        X : array_like or pandas.DataFrame of shape (n, d)
-            Design (float32 kept as float32 for the full-data passes).
-        y : array_like or pandas.Series of shape (n,)
-            Response (0/1 for logistic, non-negative counts for Poisson).
+        X : array_like, pandas.DataFrame, dask array or dask DataFrame of shape (n, d)
+            Design (float32 kept as float32 for the full-data passes). Dask: see the class Notes.
+        y : array_like, pandas.Series, dask array or Series of shape (n,), or a column name
+            Response (0/1 for logistic, non-negative counts for Poisson); a column name only
+            with a dask DataFrame `X`.
 
         Returns
         -------
         self
         """
+        if is_dask_collection(X):
+            return self._fit_dask(X, y)
         # scores="influence": pv.influence_scores checks every value of X (one pass saved here)
         X, names = check_design(X, float32=True, finite=self.scores != "influence", feature_names=True)
         if y is None:
@@ -404,10 +444,10 @@ class InfluenceSampler(_Params):
         n, d = X.shape
         y = check_vector(y, "y", n)
         size, pilot, n_jobs = self._check_params(n, d)
-        rng = check_random_state(self.random_state)
+        pilot_key, score_key, poisson_key = _fit_keys(self.random_state)
 
-        # 1. uniform pilot
-        pilot_idx = np.sort(rng.choice(n, size=pilot, replace=False)).astype(np.int64)
+        # 1. uniform pilot: the rows with the smallest uniforms of the pilot stream
+        pilot_idx = smallest_uniforms(pilot_key, n, pilot)[0]
         pilot_fit = self._fit_glm(_rows64(X, pilot_idx), y[pilot_idx], None, self.l2 * pilot / n, n_jobs)
         pcoef = np.asarray(pilot_fit.coef, dtype=np.float64)
         pint = float(pilot_fit.intercept) if self.fit_intercept else 0.0
@@ -422,7 +462,8 @@ class InfluenceSampler(_Params):
             )
         s = subsampling_scores(X, y, pcoef, pint, scores=self.scores, model=self.model,
                                target=self.target, approx=self.approx, tau=self.tau, l2=self.l2,
-                               fit_intercept=bool(self.fit_intercept), random_state=rng, n_jobs=n_jobs)
+                               fit_intercept=bool(self.fit_intercept), random_state=score_key,
+                               n_jobs=n_jobs)
         if s.shape != (n,):
             raise RuntimeError(f"score computation returned shape {s.shape}, expected ({n},)")
         rest = np.ones(n, dtype=bool)
@@ -447,7 +488,7 @@ class InfluenceSampler(_Params):
             pi[rest] = pi_rest
 
         # 4. Poisson draw
-        idx = poisson_sample(pi, random_state=rng, n_jobs=n_jobs)
+        idx = poisson_sample(pi, random_state=poisson_key, n_jobs=n_jobs)
         need = d + int(bool(self.fit_intercept))
         if idx.size < need:
             raise ValueError(
@@ -475,6 +516,18 @@ class InfluenceSampler(_Params):
         self.coef_ = np.asarray(fit.coef, dtype=np.float64)
         self.intercept_ = float(fit.intercept) if self.fit_intercept else 0.0
         self.n_features_in_ = d
+        if names is not None:
+            self.feature_names_in_ = names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        return self
+
+    def _fit_dask(self, X, y):
+        from ._dask_subsampling import fit_sampler
+
+        attrs, names = fit_sampler(self, X, y, subsampling_scores, _fit_keys)
+        for name, value in attrs.items():  # all or nothing: set only once everything succeeded
+            setattr(self, name, value)
         if names is not None:
             self.feature_names_in_ = names
         elif hasattr(self, "feature_names_in_"):

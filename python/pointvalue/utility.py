@@ -298,18 +298,23 @@ class ModelUtility:
         return score, plus
 
     def _engine_evaluate(self, subs, targets, n_jobs):
+        score, plus, status = self.engine_scores(subs, targets, effective_n_jobs(n_jobs))
+        raise_status(status)
+        return score if targets is None else (score, plus)
+
+    def engine_scores(self, subs, targets, n_threads: int = 1):
+        """(u(S), u(S ∪ {t}) or None, status) of checked subsets through the compiled engine,
+        without raising for a failed fit (a caller merging parts raises once for all)."""
         from . import _core
 
         ptr = np.zeros(len(subs) + 1, dtype=np.int64)
         ptr[1:] = np.cumsum([len(s) for s in subs])
         idx = np.concatenate(subs) if subs else np.zeros(0, dtype=np.int64)
         res = _core.semivalues.evaluate_subsets(self.X, self.y, self.X_val, self.y_val,
-                                                self.engine_options(effective_n_jobs(n_jobs)),
+                                                self.engine_options(n_threads),
                                                 ptr, idx.astype(np.int64), targets)
-        raise_status(res.status)
-        if targets is None:
-            return np.array(res.score)
-        return np.array(res.score), np.array(res.score_plus)
+        plus = None if targets is None else np.array(res.score_plus)
+        return np.array(res.score), plus, np.asarray(res.status)
 
     def _sklearn_map(self, subs, n_jobs):
         n_jobs = effective_n_jobs(n_jobs)

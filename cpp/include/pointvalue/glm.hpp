@@ -99,4 +99,45 @@ InfluenceResult influence_scores(const MatrixView<double>& X, const double* y, c
 InfluenceResult influence_scores(const MatrixView<float>& X, const double* y, const double* coef,
                                  const double* w, const InfluenceOptions& opt, double* out);
 
+// Chunked data (Dask): the sufficient statistics of Σ for influence_scores, from one chunk of
+// rows. With an intercept: s = Σ D_i, mean = Σ D_i x_i / s and C the centred weighted Gram
+// Σ D_i (x_i − mean)(x_i − mean)ᵀ; without: s = Σ D_i, mean = 0 and C = Σ D_i x_i x_iᵀ. C is
+// d × d for Approx::Exact and its diagonal (d × 1) for Approx::Diag; D_i = w_i·v_i as in
+// influence_scores. Chunks merge with Chan's update (merge_influence_moments) into the moments
+// of the whole data, so each chunk's scores can be computed with the global Σ.
+// Eigen-free like the rest of the seam (the bindings that build and read it are compiled once for
+// every ISA variant; see CMakeLists.txt): matrices are row-major std::vectors with their shape,
+// and cpp/src/influence.cpp maps them to Eigen.
+struct InfluenceMoments {
+  double s = 0;
+  std::vector<double> mean;  // d
+  std::vector<double> C;     // C_rows × C_cols, row-major
+  idx C_rows = 0, C_cols = 0;
+  // Approx::LowRank (given moments only): a factor F of the sketched centred Gram, FᵀF = Σ̂
+  // (sketch_rows × d, any sketch_rows ≥ 1, row-major); C is then the exact diagonal (d × 1).
+  // Empty (0 × 0) otherwise.
+  std::vector<double> sketch;
+  idx sketch_rows = 0, sketch_cols = 0;
+  Status status = Status::Ok;  // Ok, NonFinite (NaN/inf in X or an overflowing IRLS weight),
+                               // Unsupported (approx lowrank / sketch: no chunk-additive form)
+};
+
+// Moments of the rows of X (exact and diag only).
+InfluenceMoments influence_moments(const MatrixView<double>& X, const double* y, const double* coef,
+                                   const double* w, const InfluenceOptions& opt);
+InfluenceMoments influence_moments(const MatrixView<float>& X, const double* y, const double* coef,
+                                   const double* w, const InfluenceOptions& opt);
+// The moments of the union of two disjoint row sets (a before b; the order only affects rounding).
+// Throws std::invalid_argument when the shapes disagree.
+InfluenceMoments merge_influence_moments(const InfluenceMoments& a, const InfluenceMoments& b,
+                                         const InfluenceOptions& opt);
+// influence_scores of the rows of X with Σ from `given` (the merged moments of all rows) instead of
+// X's own rows (Exact, Diag, or LowRank with `given.sketch`; Sketch: pass Σ̂ as C with Exact). Throws std::invalid_argument when `given` does not have the shape opt.approx needs.
+InfluenceResult influence_scores(const MatrixView<double>& X, const double* y, const double* coef,
+                                 const double* w, const InfluenceOptions& opt,
+                                 const InfluenceMoments& given, double* out);
+InfluenceResult influence_scores(const MatrixView<float>& X, const double* y, const double* coef,
+                                 const double* w, const InfluenceOptions& opt,
+                                 const InfluenceMoments& given, double* out);
+
 }  // namespace pointvalue::glm

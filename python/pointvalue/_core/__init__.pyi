@@ -1,7 +1,5 @@
 # Stubs of the compiled module pointvalue._core: one submodule per kernel family (each with its own
 # <family>.pyi), checked against the compiled module by tests/test_stubs.py with stubtest.
-import numpy as np
-import numpy.typing as npt
 
 from . import checks as checks
 from . import config as config

@@ -115,6 +115,21 @@ class InfluenceResult:
     @property
     def cond(self) -> float: ...
 
+class InfluenceMoments:
+    def __init__(
+        self, s: float, mean: np.ndarray, C: np.ndarray, sketch: np.ndarray | None = None
+    ) -> None: ...
+    @property
+    def s(self) -> float: ...
+    @property
+    def mean(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def C(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def sketch(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def status(self) -> Status: ...
+
 def fit_glm(
     X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None, options: Options
 ) -> Result: ...
@@ -131,5 +146,23 @@ def influence_scores(
     y: np.ndarray,
     coef: np.ndarray,
     sample_weight: np.ndarray | None,
+    options: InfluenceOptions,
+) -> InfluenceResult: ...
+def influence_moments(
+    X: np.ndarray,
+    y: np.ndarray,
+    coef: np.ndarray,
+    sample_weight: np.ndarray | None,
+    options: InfluenceOptions,
+) -> InfluenceMoments: ...
+def merge_influence_moments(
+    a: InfluenceMoments, b: InfluenceMoments, options: InfluenceOptions
+) -> InfluenceMoments: ...
+def influence_scores_given(
+    X: np.ndarray,
+    y: np.ndarray,
+    coef: np.ndarray,
+    sample_weight: np.ndarray | None,
+    moments: InfluenceMoments,
     options: InfluenceOptions,
 ) -> InfluenceResult: ...
