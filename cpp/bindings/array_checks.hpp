@@ -1,10 +1,9 @@
 // Argument checks shared by the bindings: the Python layer validates first, these guard the
 // C++ kernels against any caller that did not (a clear ValueError instead of memory corruption).
 #pragma once
+#include <algorithm>
 #include <string>
 #include <vector>
-
-#include <Eigen/Core>
 
 #include "pointvalue/matrix_view.hpp"
 #include "pybind.hpp"
@@ -56,12 +55,6 @@ template <class T>
 inline py::array_t<T> to_numpy(const std::vector<T>& v) {
   py::array_t<T> a(py::ssize_t(v.size()));
   std::copy(v.begin(), v.end(), a.mutable_data());
-  return a;
-}
-
-inline py::array_t<double> to_numpy(const Eigen::VectorXd& v) {
-  py::array_t<double> a(py::ssize_t(v.size()));
-  std::copy(v.data(), v.data() + v.size(), a.mutable_data());
   return a;
 }
 

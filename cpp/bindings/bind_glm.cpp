@@ -1,6 +1,8 @@
 // Bindings of the glm family: typed options / results, arrays converted, GIL released.
+#include <algorithm>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "array_checks.hpp"
 #include "pointvalue/glm.hpp"
@@ -82,20 +84,20 @@ InfluenceScores influence_scores_py(py::array X, py::array y, py::array coef,
 }
 
 // Chunked data: a chunk's moments of Σ (read-only; rebuilt from arrays after a transfer).
-Eigen::MatrixXd dense_copy(const py::array& A, const char* name) {
+// A 2-D float64 array copied row-major into `data` (the seam's layout).
+void dense_copy(const py::array& A, const char* name, std::vector<double>& data, idx& rows,
+                idx& cols) {
   const auto v = matrix_view(A, name);
-  Eigen::MatrixXd M(v.rows, v.cols);
+  rows = v.rows, cols = v.cols;
+  data.resize(std::size_t(v.rows * v.cols));
   for (idx i = 0; i < v.rows; ++i)
     for (idx j = 0; j < v.cols; ++j)
-      M(i, j) = v.row_major ? v.data[i * v.cols + j] : v.data[j * v.rows + i];
-  return M;
+      data[std::size_t(i * v.cols + j)] = v.row_major ? v.data[i * v.cols + j] : v.data[j * v.rows + i];
 }
 
-py::array_t<double> dense_numpy(const Eigen::MatrixXd& M) {
-  py::array_t<double> a({M.rows(), M.cols()});
-  auto r = a.mutable_unchecked<2>();
-  for (idx i = 0; i < M.rows(); ++i)
-    for (idx j = 0; j < M.cols(); ++j) r(i, j) = M(i, j);
+py::array_t<double> dense_numpy(const std::vector<double>& data, idx rows, idx cols) {
+  py::array_t<double> a({py::ssize_t(rows), py::ssize_t(cols)});
+  std::copy(data.begin(), data.end(), a.mutable_data());
   return a;
 }
 
@@ -109,12 +111,12 @@ InfluenceMoments make_moments(double s, py::array mean, py::array C,
     throw py::value_error("C must be a float64 array of shape (d, d) or (d, 1), d = len(mean)");
   InfluenceMoments m;
   m.s = s;
-  m.mean = Eigen::Map<const Eigen::VectorXd>(mp, d);
-  m.C = dense_copy(C, "C");
+  m.mean.assign(mp, mp + d);
+  dense_copy(C, "C", m.C, m.C_rows, m.C_cols);
   if (sketch) {
     if (sketch->ndim() != 2 || sketch->shape(1) != d)
       throw py::value_error("sketch must be a float64 array of shape (k, d), d = len(mean)");
-    m.sketch = dense_copy(*sketch, "sketch");
+    dense_copy(*sketch, "sketch", m.sketch, m.sketch_rows, m.sketch_cols);
   }
   return m;
 }
@@ -156,9 +158,12 @@ void bind_moments(py::module_& m) {
            py::arg("sketch") = py::none())
       .def_readonly("s", &InfluenceMoments::s)
       .def_property_readonly("mean", [](const InfluenceMoments& g) { return to_numpy(g.mean); })
-      .def_property_readonly("C", [](const InfluenceMoments& g) { return dense_numpy(g.C); })
+      .def_property_readonly(
+          "C", [](const InfluenceMoments& g) { return dense_numpy(g.C, g.C_rows, g.C_cols); })
       .def_property_readonly("sketch",
-                             [](const InfluenceMoments& g) { return dense_numpy(g.sketch); })
+                             [](const InfluenceMoments& g) {
+                               return dense_numpy(g.sketch, g.sketch_rows, g.sketch_cols);
+                             })
       .def_readonly("status", &InfluenceMoments::status);
   m.def("influence_moments", &influence_moments_py, py::arg("X"), py::arg("y"), py::arg("coef"),
         py::arg("sample_weight"), py::arg("options"),

@@ -45,13 +45,12 @@ py::array_t<double> srht_py(py::array X, std::uint64_t key, py::ssize_t sketch_s
 
 py::array_t<double> gram_py(py::array X) {
   const auto view = matrix_view(X, "X");
-  Eigen::MatrixXd G;
+  py::array_t<double> out({view.cols, view.cols});
+  double* o = out.mutable_data();
   {
     py::gil_scoped_release release;
-    G = gram(view);
+    gram(view, o);
   }
-  py::array_t<double> out({view.cols, view.cols});
-  Eigen::Map<RowMajorMatrix>(out.mutable_data(), view.cols, view.cols) = G;
   return out;
 }
 

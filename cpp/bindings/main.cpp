@@ -1,13 +1,11 @@
-// Module entry point: only calls one bind_X() per kernel family.
-#include <Eigen/Core>
-
+// Module entry point: only calls one bind_X() per kernel family. Compiled per ISA variant (it
+// names the module); every other binding file is compiled once for all variants.
+#include "pointvalue/build_info.hpp"
 #include "pybind.hpp"
 
 PYBIND11_MODULE(PV_MODULE_NAME, m) {
   m.doc() = "pointvalue compiled kernels (instruction-set variant " PV_ISA_VARIANT ")";
-  // Our kernels parallelize over fixed row blocks themselves; Eigen must not size its product
-  // blocking by the OpenMP thread count, or results would change with it.
-  Eigen::setNbThreads(1);
+  pointvalue::init_kernels();
   using namespace pointvalue::bindings;
   bind_config(m);
   bind_checks(m);

@@ -5,16 +5,24 @@ namespace pointvalue::glm {
 
 using namespace detail;
 
+namespace {
+
+template <class T>
+Result fit(const MatrixView<T>& X, const double* y, const double* w, const Options& opt) {
+  const Fit f = opt.model == Model::Quantile ? fit_quantile(X, y, w, opt) : fit_irls(X, y, w, opt);
+  return {f, std::vector<double>(f.coef.data(), f.coef.data() + f.coef.size())};
+}
+
+}  // namespace
+
 Result fit_glm(const MatrixView<double>& X, const double* y, const double* w,
-                  const Options& opt) {
-  if (opt.model == Model::Quantile) return fit_quantile(X, y, w, opt);
-  return fit_irls(X, y, w, opt);
+               const Options& opt) {
+  return fit(X, y, w, opt);
 }
 
 Result fit_glm(const MatrixView<float>& X, const double* y, const double* w,
-                  const Options& opt) {
-  if (opt.model == Model::Quantile) return fit_quantile(X, y, w, opt);
-  return fit_irls(X, y, w, opt);
+               const Options& opt) {
+  return fit(X, y, w, opt);
 }
 
 double glm_objective(const MatrixView<double>& X, const double* y, const double* w,

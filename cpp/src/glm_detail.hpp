@@ -16,6 +16,7 @@
 #include "pointvalue/blocking.hpp"
 #include "pointvalue/glm.hpp"
 #include "pointvalue/parallel.hpp"
+#include "matrix_map.hpp"
 
 namespace pointvalue::glm::detail {
 
@@ -474,10 +475,16 @@ inline double weighted_mean(const double* y, const double* w, idx n) {
   return sw > 0 ? sy / sw : 0.0;
 }
 
+// A fit as the solvers build it: the coefficients in an Eigen vector (glm.cpp copies them into
+// the Result the bindings see).
+struct Fit : FitInfo {
+  VectorXd coef;
+};
+
 // The solvers (glm_irls.cpp, glm_quantile.cpp), instantiated for float64 and float32 X.
 template <class T>
-Result fit_irls(const MatrixView<T>& X, const double* y, const double* w, const Options& opt);
+Fit fit_irls(const MatrixView<T>& X, const double* y, const double* w, const Options& opt);
 template <class T>
-Result fit_quantile(const MatrixView<T>& X, const double* y, const double* w, const Options& opt);
+Fit fit_quantile(const MatrixView<T>& X, const double* y, const double* w, const Options& opt);
 
 }  // namespace pointvalue::glm::detail

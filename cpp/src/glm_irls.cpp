@@ -11,7 +11,7 @@ using Eigen::VectorXd;
 // of X: the fallback for ill-conditioned or rank-deficient designs.
 template <class Map>
 void ols_cod_impl(const Map& X, const double* y, const double* w, const Options& opt,
-                  Result& res) {
+                  Fit& res) {
   const idx n = X.rows(), d = X.cols();
   VectorXd xbar = VectorXd::Zero(d);
   double ybar = 0;
@@ -43,13 +43,13 @@ void ols_cod_impl(const Map& X, const double* y, const double* w, const Options&
 
 // Newton / IRLS with Armijo backtracking (OLS: one solve plus iterative refinement).
 template <class T>
-Result fit_irls(const MatrixView<T>& X, const double* y, const double* w,
+Fit fit_irls(const MatrixView<T>& X, const double* y, const double* w,
                    const Options& opt) {
   const idx n = X.rows, d = X.cols;
   const Model model = opt.model;
   const bool ols = model == Model::OLS;
   const bool icpt = opt.fit_intercept;
-  Result res;
+  Fit res;
   res.rank = d;
   VectorXd theta = VectorXd::Zero(d);
   double b = 0;
@@ -204,7 +204,7 @@ Result fit_irls(const MatrixView<T>& X, const double* y, const double* w,
   return res;
 }
 
-template Result fit_irls(const MatrixView<double>&, const double*, const double*, const Options&);
-template Result fit_irls(const MatrixView<float>&, const double*, const double*, const Options&);
+template Fit fit_irls(const MatrixView<double>&, const double*, const double*, const Options&);
+template Fit fit_irls(const MatrixView<float>&, const double*, const double*, const Options&);
 
 }  // namespace pointvalue::glm::detail

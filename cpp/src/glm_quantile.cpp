@@ -115,12 +115,12 @@ bool quantile_vertex(const Map& X, const double* y, const double* w, const Optio
 }
 
 template <class T>
-Result fit_quantile(const MatrixView<T>& X, const double* y, const double* w,
+Fit fit_quantile(const MatrixView<T>& X, const double* y, const double* w,
                        const Options& opt) {
   const idx n = X.rows, d = X.cols;
   const bool icpt = opt.fit_intercept;
   const double tau = opt.tau;
-  Result res;
+  Fit res;
   res.rank = d;
   // Row weights folded into the design: Ã column i = w_i x̃_i, c_i = −w_i y_i.
   VectorXd wv = w ? VectorXd(Eigen::Map<const VectorXd>(w, n)) : VectorXd::Ones(n);
@@ -245,7 +245,7 @@ Result fit_quantile(const MatrixView<T>& X, const double* y, const double* w,
   return res;
 }
 
-template Result fit_quantile(const MatrixView<double>&, const double*, const double*, const Options&);
-template Result fit_quantile(const MatrixView<float>&, const double*, const double*, const Options&);
+template Fit fit_quantile(const MatrixView<double>&, const double*, const double*, const Options&);
+template Fit fit_quantile(const MatrixView<float>&, const double*, const double*, const Options&);
 
 }  // namespace pointvalue::glm::detail

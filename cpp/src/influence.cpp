@@ -13,6 +13,23 @@ using namespace detail;
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
+// InfluenceMoments (the Eigen-free seam: row-major std::vectors) to and from Eigen.
+VectorXd eigen_vector(const std::vector<double>& v) {
+  return Eigen::Map<const VectorXd>(v.data(), idx(v.size()));
+}
+
+MatrixXd eigen_matrix(const std::vector<double>& data, idx rows, idx cols) {
+  return Eigen::Map<const RowMajorMatrix>(data.data(), rows, cols);
+}
+
+std::vector<double> seam_vector(const VectorXd& v) { return {v.data(), v.data() + v.size()}; }
+
+void seam_matrix(const MatrixXd& M, std::vector<double>& data, idx& rows, idx& cols) {
+  rows = M.rows(), cols = M.cols();
+  data.resize(std::size_t(rows * cols));
+  Eigen::Map<RowMajorMatrix>(data.data(), rows, cols) = M;
+}
+
 // out_i = |f_i| · sqrt(‖z_i‖² + t_i²), z_i = (x_i − m)∘a + ((x_i − m)ᵀP)Q, t_i = c0 − (x_i − m)ᵀq.
 // Empty a: no diagonal part; empty Q: z = (x − m)ᵀP; has_t false: no t.
 struct AffineNorm {
@@ -321,8 +338,8 @@ InfluenceResult influence_scores_t(const MatrixView<T>& X, const double* y, cons
   Moments m = influence_pass(X, y, theta, w, opt, given != nullptr, f.data(), D.data());
   if (given) {  // Σ of all rows (chunked data): this chunk only supplies f
     m.s = given->s;
-    m.mean = given->mean;
-    m.C = given->C;
+    m.mean = eigen_vector(given->mean);
+    m.C = eigen_matrix(given->C, given->C_rows, given->C_cols);
   }
   if (!m.C.allFinite() || !std::isfinite(m.s) || !m.mean.allFinite()) {
     info.status = Status::NonFinite;  // NaN/inf in X or an overflowing IRLS weight
@@ -350,8 +367,10 @@ InfluenceResult influence_scores_t(const MatrixView<T>& X, const double* y, cons
       diag_affine(setup, A);
       break;
     case Approx::LowRank:
-      lowrank_affine(setup, given ? given->sketch : centred_sketch(X, D, m.mean, icpt, opt), A,
-                     info);
+      lowrank_affine(setup,
+                     given ? eigen_matrix(given->sketch, given->sketch_rows, given->sketch_cols)
+                           : centred_sketch(X, D, m.mean, icpt, opt),
+                     A, info);
       break;
   }
   if (info.status != Status::Ok) return info;
@@ -387,10 +406,12 @@ bool additive(const InfluenceOptions& opt) {
 void check_given(const InfluenceMoments& g, idx d, const InfluenceOptions& opt) {
   if (opt.approx == Approx::Sketch)
     throw std::invalid_argument("given moments need approx exact, diag or lowrank");
-  if (opt.approx == Approx::LowRank && (g.sketch.cols() != d || g.sketch.rows() < 1))
+  if (opt.approx == Approx::LowRank && (g.sketch_cols != d || g.sketch_rows < 1 ||
+                                        g.sketch.size() != std::size_t(g.sketch_rows * d)))
     throw std::invalid_argument("approx lowrank needs the moments' sketch factor (k × d, k ≥ 1)");
   const idx cols = opt.approx == Approx::Exact ? d : 1;
-  if (g.mean.size() != d || g.C.rows() != d || g.C.cols() != cols)
+  if (idx(g.mean.size()) != d || g.C_rows != d || g.C_cols != cols ||
+      g.C.size() != std::size_t(d * cols))
     throw std::invalid_argument("the moments do not match X's columns and approx (mean: d, C: " +
                                 std::string(opt.approx == Approx::Exact ? "d × d" : "d × 1") + ")");
 }
@@ -408,8 +429,8 @@ InfluenceMoments influence_moments_t(const MatrixView<T>& X, const double* y, co
   std::vector<double> f(n), D(n);
   Moments m = influence_pass(X, y, theta, w, opt, false, f.data(), D.data());
   out.s = m.s;
-  out.mean = m.mean;
-  out.C = m.C;
+  out.mean = seam_vector(m.mean);
+  seam_matrix(m.C, out.C, out.C_rows, out.C_cols);
   bool finite = m.C.allFinite() && std::isfinite(m.s) && m.mean.allFinite();
   for (idx i = 0; finite && i < n; ++i) finite = std::isfinite(f[i]);
   if (!finite) out.status = Status::NonFinite;
@@ -435,16 +456,16 @@ InfluenceMoments merge_influence_moments(const InfluenceMoments& a, const Influe
   check_given(a, d, opt);
   check_given(b, d, opt);
   Moments ma, mb;
-  ma.s = a.s, ma.mean = a.mean, ma.C = a.C;
-  mb.s = b.s, mb.mean = b.mean, mb.C = b.C;
+  ma.s = a.s, ma.mean = eigen_vector(a.mean), ma.C = eigen_matrix(a.C, a.C_rows, a.C_cols);
+  mb.s = b.s, mb.mean = eigen_vector(b.mean), mb.C = eigen_matrix(b.C, b.C_rows, b.C_cols);
   merge_moments(ma, mb, opt.fit_intercept,
                 opt.approx == Approx::Exact ? GramKind::Full : GramKind::Diag);
   InfluenceMoments out;
   out.s = ma.s;
-  out.mean = ma.mean;
-  out.C = ma.C;
+  out.mean = seam_vector(ma.mean);
   // merge_moments updates the lower triangle only (its rank update); keep C symmetric
-  if (opt.approx == Approx::Exact) out.C = MatrixXd(out.C.selfadjointView<Eigen::Lower>());
+  if (opt.approx == Approx::Exact) ma.C = MatrixXd(ma.C.selfadjointView<Eigen::Lower>());
+  seam_matrix(ma.C, out.C, out.C_rows, out.C_cols);
   out.status = a.status == Status::Ok ? b.status : a.status;
   return out;
 }

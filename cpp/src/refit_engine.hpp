@@ -17,6 +17,7 @@
 #include "pointvalue/random.hpp"
 #include "small_gram.hpp"
 #include "pointvalue/refit.hpp"
+#include "matrix_map.hpp"
 
 namespace pointvalue::refit {
 namespace {

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "pointvalue/parallel.hpp"
+#include "matrix_map.hpp"
 
 namespace pointvalue::semivalues {
 namespace {

@@ -16,6 +16,7 @@
 #include "pointvalue/blocking.hpp"
 #include "pointvalue/parallel.hpp"
 #include "pointvalue/random.hpp"
+#include "matrix_map.hpp"
 
 namespace pointvalue {
 namespace {
@@ -230,12 +231,22 @@ LeverageResult leverage_sketched(const MatrixView<double>& X, const SketchOption
                               opt.jl_dim, opt.rcond, out);
 }
 
-Eigen::MatrixXd gram(const MatrixView<double>& X, const Eigen::MatrixXd* M) {
+namespace {
+
+// (X M)ᵀ (X M), or XᵀX when M is null: the full symmetric matrix.
+Eigen::MatrixXd gram_matrix(const MatrixView<double>& X, const Eigen::MatrixXd* M = nullptr) {
   return visit_matrix(X, [&](const auto& map) { return gram_impl(map, M); });
 }
 
+// out[i] = ‖x_iᵀ M‖².
 void row_sq_norms(const MatrixView<double>& X, const Eigen::MatrixXd& M, double* out) {
   visit_matrix(X, [&](const auto& map) { row_sq_norms_impl(map, M, out); });
+}
+
+}  // namespace
+
+void gram(const MatrixView<double>& X, double* out) {
+  Eigen::Map<RowMajorMatrix>(out, X.cols, X.cols) = gram_matrix(X);
 }
 
 void srht(const MatrixView<double>& X, const double* signs, const std::int64_t* rows, idx r,
@@ -251,7 +262,7 @@ LeverageResult leverage_exact(const MatrixView<double>& X, double rcond, double*
     return r;
   }
   constexpr double kWellConditioned = 1e4;  // one more pass then leaves errors ~1e4·ε
-  const Eigen::MatrixXd G0 = gram(X);
+  const Eigen::MatrixXd G0 = gram_matrix(X);
   // Leverage is invariant to column scaling: equilibrate so rank and conditioning are judged on
   // the shape of X, not its units.
   Eigen::VectorXd scale(d);
@@ -278,7 +289,7 @@ LeverageResult leverage_exact(const MatrixView<double>& X, double rcond, double*
   double threshold = r2 / (r2 + rel_shift);  // eigenvalue of a direction with σ = rcond·σ_max
   int passes = 1;
   for (; passes < 4; ++passes) {
-    const Eigen::MatrixXd G = gram(X, &M);
+    const Eigen::MatrixXd G = gram_matrix(X, &M);
     Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> e(G);
     const double top = e.eigenvalues().size() ? e.eigenvalues().maxCoeff() : 0.0;
     const double thr = top * threshold;

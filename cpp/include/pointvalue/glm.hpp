@@ -10,9 +10,9 @@
 //   * Determinism: rows are split into a partition fixed by n (never by the thread count) and
 //     partial sums are merged in partition order: bitwise identical results for any thread count.
 #pragma once
-#include <Eigen/Core>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "pointvalue/matrix_view.hpp"
 
@@ -40,8 +40,9 @@ struct Options {
   int max_iter = 100;
 };
 
-struct Result {
-  Eigen::VectorXd coef;
+// What a fit reports besides its coefficients (the solvers keep theirs in an Eigen vector,
+// glm_detail.hpp's Fit; Result, what the bindings see, holds a std::vector: no Eigen at the seam).
+struct FitInfo {
   double intercept = 0.0;
   int n_iter = 0;
   bool converged = false;
@@ -51,6 +52,10 @@ struct Result {
   idx rank = 0;            // numerical rank used (OLS; d otherwise)
   bool lstsq_fallback = false;  // OLS answered by a complete orthogonal decomposition
   Status status = Status::Ok;
+};
+
+struct Result : FitInfo {
+  std::vector<double> coef;
 };
 
 // Fits the model. y has X.rows entries; w (case weights, ≥ 0) may be null for all ones.
@@ -100,13 +105,19 @@ InfluenceResult influence_scores(const MatrixView<float>& X, const double* y, co
 // d × d for Approx::Exact and its diagonal (d × 1) for Approx::Diag; D_i = w_i·v_i as in
 // influence_scores. Chunks merge with Chan's update (merge_influence_moments) into the moments
 // of the whole data, so each chunk's scores can be computed with the global Σ.
+// Eigen-free like the rest of the seam (the bindings that build and read it are compiled once for
+// every ISA variant; see CMakeLists.txt): matrices are row-major std::vectors with their shape,
+// and cpp/src/influence.cpp maps them to Eigen.
 struct InfluenceMoments {
   double s = 0;
-  Eigen::VectorXd mean;
-  Eigen::MatrixXd C;
+  std::vector<double> mean;  // d
+  std::vector<double> C;     // C_rows × C_cols, row-major
+  idx C_rows = 0, C_cols = 0;
   // Approx::LowRank (given moments only): a factor F of the sketched centred Gram, FᵀF = Σ̂
-  // (k × d, any k ≥ 1); C is then the exact diagonal (d × 1). Empty otherwise.
-  Eigen::MatrixXd sketch;
+  // (sketch_rows × d, any sketch_rows ≥ 1, row-major); C is then the exact diagonal (d × 1).
+  // Empty (0 × 0) otherwise.
+  std::vector<double> sketch;
+  idx sketch_rows = 0, sketch_cols = 0;
   Status status = Status::Ok;  // Ok, NonFinite (NaN/inf in X or an overflowing IRLS weight),
                                // Unsupported (approx lowrank / sketch: no chunk-additive form)
 };

@@ -27,7 +27,6 @@
 // D_z is uniform among stratified k-subsets of the pool without z, for every target of the group.
 // Results depend only on (key, s, b), never on the thread count.
 #pragma once
-#include <Eigen/Core>
 #include <cstdint>
 #include <vector>
 

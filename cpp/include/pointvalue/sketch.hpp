@@ -4,7 +4,6 @@
 // Determinism: row blocks are fixed by the data size, never by the thread count, and partial sums
 // are added in block order, so results are bitwise identical for any number of threads.
 #pragma once
-#include <Eigen/Core>
 #include <cstdint>
 #include <vector>
 
@@ -12,11 +11,8 @@
 
 namespace pointvalue {
 
-// (X M)ᵀ (X M), or XᵀX when M is null. Returns the full symmetric matrix.
-Eigen::MatrixXd gram(const MatrixView<double>& X, const Eigen::MatrixXd* M = nullptr);
-
-// out[i] = ‖x_iᵀ M‖².
-void row_sq_norms(const MatrixView<double>& X, const Eigen::MatrixXd& M, double* out);
+// XᵀX, the full symmetric d × d matrix, row-major into `out`.
+void gram(const MatrixView<double>& X, double* out);
 
 // S X with S = P H D / sqrt(r): D = diag(signs) on the first n of N = 2^log2N rows (the rest are
 // zero padding), H the unnormalized Hadamard matrix, P picks `rows` (r of them). E[SᵀS] = I when
