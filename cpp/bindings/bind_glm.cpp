@@ -66,21 +66,42 @@ struct InfluenceScores {
   InfluenceResult r;
 };
 
-InfluenceScores influence_scores_py(py::array X, py::array y, py::array coef,
-                                    std::optional<py::array> sample_weight,
-                                    const InfluenceOptions& options) {
-  const auto [f32, view, view32] = design_view(X);
-  const double* yp = vector_data(y, view.rows, "y");
-  const double* cp = vector_data(coef, view.cols, "coef");
-  const double* wp = optional_vector(sample_weight, view.rows, "sample_weight");
-  InfluenceScores out{py::array_t<double>(view.rows), {}};
+// The arrays of an influence call (X, y, coef, optional weights), converted under the GIL.
+struct InfluenceArgs {
+  DesignView X;
+  const double* y;
+  const double* coef;
+  const double* w;
+};
+
+InfluenceArgs influence_args(const py::array& X, const py::array& y, const py::array& coef,
+                             const std::optional<py::array>& sample_weight) {
+  InfluenceArgs a{design_view(X), nullptr, nullptr, nullptr};
+  a.y = vector_data(y, a.X.view.rows, "y");
+  a.coef = vector_data(coef, a.X.view.cols, "coef");
+  a.w = optional_vector(sample_weight, a.X.view.rows, "sample_weight");
+  return a;
+}
+
+// Scores of every row by `kernel(view, out)` (the float64 or float32 view), without the GIL.
+template <class Kernel>
+InfluenceScores scores_without_gil(const InfluenceArgs& a, Kernel&& kernel) {
+  InfluenceScores out{py::array_t<double>(a.X.view.rows), {}};
   double* o = out.scores.mutable_data();
   {
     py::gil_scoped_release release;
-    out.r = f32 ? influence_scores(view32, yp, cp, wp, options, o)
-                : influence_scores(view, yp, cp, wp, options, o);
+    out.r = a.X.f32 ? kernel(a.X.view32, o) : kernel(a.X.view, o);
   }
   return out;
+}
+
+InfluenceScores influence_scores_py(py::array X, py::array y, py::array coef,
+                                    std::optional<py::array> sample_weight,
+                                    const InfluenceOptions& options) {
+  const InfluenceArgs a = influence_args(X, y, coef, sample_weight);
+  return scores_without_gil(a, [&](const auto& view, double* o) {
+    return influence_scores(view, a.y, a.coef, a.w, options, o);
+  });
 }
 
 // Chunked data: a chunk's moments of Σ (read-only; rebuilt from arrays after a transfer).
@@ -124,31 +145,20 @@ InfluenceMoments make_moments(double s, py::array mean, py::array C,
 InfluenceMoments influence_moments_py(py::array X, py::array y, py::array coef,
                                       std::optional<py::array> sample_weight,
                                       const InfluenceOptions& options) {
-  const auto [f32, view, view32] = design_view(X);
-  const double* yp = vector_data(y, view.rows, "y");
-  const double* cp = vector_data(coef, view.cols, "coef");
-  const double* wp = optional_vector(sample_weight, view.rows, "sample_weight");
+  const InfluenceArgs a = influence_args(X, y, coef, sample_weight);
   py::gil_scoped_release release;
-  return f32 ? influence_moments(view32, yp, cp, wp, options)
-             : influence_moments(view, yp, cp, wp, options);
+  return a.X.f32 ? influence_moments(a.X.view32, a.y, a.coef, a.w, options)
+                 : influence_moments(a.X.view, a.y, a.coef, a.w, options);
 }
 
 InfluenceScores influence_scores_given_py(py::array X, py::array y, py::array coef,
                                           std::optional<py::array> sample_weight,
                                           const InfluenceMoments& moments,
                                           const InfluenceOptions& options) {
-  const auto [f32, view, view32] = design_view(X);
-  const double* yp = vector_data(y, view.rows, "y");
-  const double* cp = vector_data(coef, view.cols, "coef");
-  const double* wp = optional_vector(sample_weight, view.rows, "sample_weight");
-  InfluenceScores out{py::array_t<double>(view.rows), {}};
-  double* o = out.scores.mutable_data();
-  {
-    py::gil_scoped_release release;
-    out.r = f32 ? influence_scores(view32, yp, cp, wp, options, moments, o)
-                : influence_scores(view, yp, cp, wp, options, moments, o);
-  }
-  return out;
+  const InfluenceArgs a = influence_args(X, y, coef, sample_weight);
+  return scores_without_gil(a, [&](const auto& view, double* o) {
+    return influence_scores(view, a.y, a.coef, a.w, options, moments, o);
+  });
 }
 
 void bind_moments(py::module_& m) {
