@@ -4,7 +4,6 @@ results bit for bit, whatever the cluster does (a worker lost mid-run), the same
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -35,13 +34,29 @@ def regression(seed=0, n=400, n_val=200, d=5):
     return X[:n], y[:n], X[n:], y[n:]
 
 
-def tasks_run(stream, prefix, since=None):
-    """Keys of the tasks of the task stream that start with pointvalue-<prefix> (a set: a task
-    stolen or rerun by the scheduler shows up more than once in the stream), only those that
-    started after the time `since` when given (a cancelled task of an earlier test may still
-    finish inside a later stream)."""
-    return {str(t["key"]) for t in stream.data if str(t["key"]).startswith(f"pointvalue-{prefix}")
-            and (since is None or min(ss["start"] for ss in t["startstops"]) >= since)}
+@pytest.fixture
+def submitted(monkeypatch):
+    """The keys of the tasks this test submits, in order: a spy on Client.submit, the one call
+    through which pointvalue sends work (the scheduler's task stream also holds the stragglers of
+    earlier tests, which made counts from it flaky)."""
+    keys = []
+    submit = distributed.Client.submit
+
+    def spy(self, *args, key=None, **kwargs):
+        keys.append(str(key))
+        return submit(self, *args, key=key, **kwargs)
+
+    monkeypatch.setattr(distributed.Client, "submit", spy)
+    return keys
+
+
+def tasks_of(keys, prefix):
+    """The keys of pointvalue-<prefix> tasks, grouped by call (the uuid in the key): their counts."""
+    calls = {}
+    for key in keys:
+        if key.startswith(f"pointvalue-{prefix}"):
+            calls.setdefault(key.rsplit("-", 1)[0], set()).add(key)
+    return sorted(len(v) for v in calls.values())
 
 
 def assert_same(a, b):
@@ -69,12 +84,11 @@ def test_import_does_not_import_dask():
 
 @pytest.mark.parametrize("model, make, n_classes", [
     ("logistic", classification, 2), ("logistic", classification, 3), ("ols", regression, 0)])
-def test_contributions_identical_to_local(client, model, make, n_classes):
+def test_contributions_identical_to_local(client, submitted, model, make, n_classes):
     data = make(n_classes=n_classes) if n_classes else make()
     local = pv.marginal_contributions(*data, model=model, **KW, client=False)
-    with distributed.get_task_stream(client) as stream:
-        farmed = pv.marginal_contributions(*data, model=model, client=client, **KW)
-    assert len(tasks_run(stream, "contributions")) == 3  # 30 rounds in ranges of 13 rounds (512 Δ)
+    farmed = pv.marginal_contributions(*data, model=model, client=client, **KW)
+    assert tasks_of(submitted, "contributions") == [3]  # 30 rounds in ranges of 13 rounds (512 Δ)
     assert_same(local, farmed)
     assert farmed.meta == local.meta
     assert_same(local, pv.marginal_contributions(*data, model=model, n_jobs=2, **KW, client=False))
@@ -87,20 +101,19 @@ def test_contributions_progress_bar(client, capsys):
     assert "1200/1200" in capsys.readouterr().err
 
 
-def test_sklearn_estimator_identical_to_local(client):
+def test_sklearn_estimator_identical_to_local(client, submitted):
     from sklearn.linear_model import LogisticRegression
 
     data = classification(n=120)
     kw = dict(points=[0, 5, 7], n_samples=2, sizes=(20, 40), random_state=1, progress=False, points_per_subset=2)
     est = LogisticRegression(C=1.0, tol=1e-10, max_iter=1000)
     local = pv.marginal_contributions(*data, model=est, **kw, client=False)
-    with distributed.get_task_stream(client) as stream:
-        farmed = pv.marginal_contributions(*data, model=est, client=client, **kw)
-    assert len(tasks_run(stream, "refits")) == 4  # 2 rounds × 2 base sets
+    farmed = pv.marginal_contributions(*data, model=est, client=client, **kw)
+    assert tasks_of(submitted, "refits") == [4]  # 2 rounds × 2 base sets
     assert_same(local, farmed)
 
 
-def test_evaluate_contributions_identical_to_local(client):
+def test_evaluate_contributions_identical_to_local(client, submitted):
     from sklearn.linear_model import Ridge
 
     X, y, Xv, yv = classification(n_classes=3)
@@ -108,9 +121,8 @@ def test_evaluate_contributions_identical_to_local(client):
     subsets = [rng.choice(np.arange(10, 400), size=int(k), replace=False) for k in rng.integers(20, 80, 50)]
     targets = np.tile(np.arange(10)[:, None], 5).T.reshape(50, -1)[:, :2]
     local = pv.evaluate_contributions(X, y, Xv, yv, subsets, targets, client=False)
-    with distributed.get_task_stream(client) as stream:
-        farmed = pv.evaluate_contributions(X, y, Xv, yv, subsets, targets, client=client)
-    assert len(tasks_run(stream, "evaluate")) == 7  # 50 subsets: ceil(50 / 8) parts of ≥ 8
+    farmed = pv.evaluate_contributions(X, y, Xv, yv, subsets, targets, client=client)
+    assert tasks_of(submitted, "evaluate") == [7]  # 50 subsets: ceil(50 / 8) parts of ≥ 8
     assert_array_equal(local, farmed)
     Xr, yr, Xvr, yvr = regression()
     est = Ridge(alpha=1.0)
@@ -171,45 +183,26 @@ def test_errors_are_the_local_exceptions(client):
         mc(X, y, Xv, yv, model="ols", n_samples=1, sizes=(20, 40), client=client.scheduler.address)
 
 
-def _wait_idle(client):
-    """Wait until no task runs on the cluster (cancelled tasks of an earlier test may still run)."""
-    deadline = time.time() + 30
-    while any(client.processing().values()) and time.time() < deadline:
-        time.sleep(0.05)
-    return time.time()
-
-
-def _tasks_per_call(stream, prefix, since):
-    """Tasks per call (the uuid in the key) that started after `since`."""
-    calls = {}
-    for key in tasks_run(stream, prefix, since):
-        calls.setdefault(key.rsplit("-", 1)[0], set()).add(key)
-    return sorted(len(v) for v in calls.values())
-
-
-def test_client_none_uses_the_active_client_and_false_runs_locally(client):
+def test_client_none_uses_the_active_client_and_false_runs_locally(client, submitted):
     import joblib
 
     data = regression()
     assert distributed.default_client() is client  # an active default client ...
-    since = _wait_idle(client)
-    with distributed.get_task_stream(client) as stream:
-        local = pv.marginal_contributions(*data, model="ols", **KW, client=False)
-    assert not tasks_run(stream, "", since)  # ... is not used with client=False
-    since = _wait_idle(client)
-    with distributed.get_task_stream(client) as stream:
-        farmed = pv.marginal_contributions(*data, model="ols", **KW)  # ... but by client=None
-        u = pv.ModelUtility(*data, model="ols")
-        values = pv.semivalues(u, sampler="msr", n_samples=64, random_state=0, progress=False)
-    assert _tasks_per_call(stream, "contributions", since) == [3]
-    assert tasks_run(stream, "semivalue", since)
+    local = pv.marginal_contributions(*data, model="ols", **KW, client=False)
+    assert not submitted  # ... is not used with client=False
+    farmed = pv.marginal_contributions(*data, model="ols", **KW)  # ... but by client=None
+    assert tasks_of(submitted, "contributions") == [3]
+    u = pv.ModelUtility(*data, model="ols")
+    values = pv.semivalues(u, sampler="msr", n_samples=64, random_state=0, progress=False)
+    assert tasks_of(submitted, "semivalue")
     assert_same(local, farmed)
+    submitted.clear()
     assert_array_equal(values.values, pv.semivalues(u, sampler="msr", n_samples=64, random_state=0,
                                                     progress=False, client=False).values)
-    since = _wait_idle(client)
-    with distributed.get_task_stream(client) as stream, joblib.parallel_config(backend="dask"):
+    assert not submitted
+    with joblib.parallel_config(backend="dask"):
         assert_same(local, pv.marginal_contributions(*data, model="ols", **KW))  # the joblib context's
-    assert _tasks_per_call(stream, "contributions", since) == [3]
+    assert tasks_of(submitted, "contributions") == [3]  # (the list was cleared above)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -232,7 +225,7 @@ def _majority(S):
     ("callable", "permutation", 10, None),
     ("callable", "stratified", 10, None),
 ])
-def test_semivalues_identical_to_local(client, utility, sampler, n_samples, truncation):
+def test_semivalues_identical_to_local(client, submitted, utility, sampler, n_samples, truncation):
     if utility == "callable":
         u, n_players = _majority, 12
     else:
@@ -249,9 +242,9 @@ def test_semivalues_identical_to_local(client, utility, sampler, n_samples, trun
     kw = dict(n_players=n_players, method=method, sampler=sampler, n_samples=n_samples, truncation=truncation,
               random_state=4, progress=False)
     local = pv.semivalues(u, **kw, client=False)
-    with distributed.get_task_stream(client) as stream:
-        farmed = pv.semivalues(u, client=client, **kw)
-    assert tasks_run(stream, "semivalue")
+    assert not submitted
+    farmed = pv.semivalues(u, client=client, **kw)
+    assert tasks_of(submitted, "semivalue")
     assert_array_equal(local.values, farmed.values)
     assert_array_equal(local.stderr, farmed.stderr)
     assert_array_equal(local.counts, farmed.counts)
