@@ -7,6 +7,8 @@ would go untested on a modern machine; here each built and runnable variant is s
 
 import importlib
 import importlib.util
+import os
+import platform
 import sys
 import types
 
@@ -45,6 +47,29 @@ def results():
     out["sampled_k"], out["sampled_delta"] = c.k, c.delta
     out["finite"] = np.array([_core.checks.all_finite(X), _core.checks.all_finite(np.where(X > 3, np.inf, X))])
     return out
+
+
+def expected_variants(requested: str) -> list[str]:
+    """What CMakeLists.txt builds for POINTVALUE_ISA_VARIANTS, restated."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return ["baseline"]
+    if requested == "all":
+        return VARIANTS
+    if requested == "host":  # the portable baseline and the best level of the building machine
+        return sorted({"baseline", _loader._supported_variants()[0]}, key=VARIANTS.index)
+    return requested.split(",")
+
+
+def test_the_build_holds_the_variants_it_was_asked_for():
+    """A source build (`pip install .`, "host") holds the baseline and this CPU's best level."""
+    requested = _core.config.isa_variants_requested
+    built = _core.config.isa_variants_built.split(",")
+    assert built == expected_variants(requested)
+    for name in VARIANTS:
+        present = importlib.util.find_spec(f"pointvalue._core_{name}") is not None
+        assert present == (name in built), name
+    if requested in ("host", "all") and "POINTVALUE_ISA" not in os.environ:
+        assert _core.config.isa_variant == _loader._supported_variants()[0]
 
 
 @pytest.mark.parametrize("name", VARIANTS)

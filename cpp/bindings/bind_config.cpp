@@ -10,6 +10,8 @@ void bind_config(py::module_& parent) {
   m.attr("isa_variant") = info.isa_variant;
   m.attr("has_openmp") = have_openmp();
   m.attr("eigen_version") = info.eigen_version;
+  m.attr("isa_variants_built") = info.variants_built;
+  m.attr("isa_variants_requested") = info.variants_requested;
   m.def(
       "simd_instruction_sets", [] { return build_info().simd; },
       "SIMD instruction sets this module was compiled to use.");

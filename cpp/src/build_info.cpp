@@ -41,7 +41,8 @@ std::string simd_instruction_sets() {
 BuildInfo build_info() {
   return {PV_ISA_VARIANT, simd_instruction_sets(),
           std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
-              std::to_string(EIGEN_MINOR_VERSION)};
+              std::to_string(EIGEN_MINOR_VERSION),
+          PV_VARIANTS_BUILT, PV_VARIANTS_REQUESTED};
 }
 
 void init_kernels() {

@@ -15,6 +15,7 @@ def config() -> dict:
         "openmp": bool(_core.config.has_openmp),
         "max_threads": int(_core.config.max_threads()),
         "eigen": _core.config.eigen_version,
+        "isa_variants_built": _core.config.isa_variants_built,
     }
 
 

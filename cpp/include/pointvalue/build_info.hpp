@@ -10,6 +10,8 @@ struct BuildInfo {
   std::string isa_variant;     // baseline, x86_64_v3, x86_64_v4
   std::string simd;            // the SIMD instruction sets the kernels were compiled to use
   std::string eigen_version;
+  std::string variants_built;      // every variant this build made, comma-separated
+  std::string variants_requested;  // POINTVALUE_ISA_VARIANTS: host, all, or a list
 };
 
 BuildInfo build_info();

@@ -4,6 +4,8 @@
 isa_variant: str
 has_openmp: bool
 eigen_version: str
+isa_variants_built: str  # comma-separated
+isa_variants_requested: str  # POINTVALUE_ISA_VARIANTS at build time: host, all, or a list
 
 def simd_instruction_sets() -> str: ...
 def max_threads() -> int: ...
