@@ -3,7 +3,6 @@
 // Not part of the public headers.
 #pragma once
 #include <Eigen/Cholesky>
-#include <Eigen/Eigenvalues>
 #include <Eigen/QR>
 #include <algorithm>
 #include <cmath>
@@ -16,6 +15,7 @@
 #include "pointvalue/blocking.hpp"
 #include "pointvalue/glm.hpp"
 #include "pointvalue/parallel.hpp"
+#include "decompositions.hpp"
 #include "matrix_map.hpp"
 
 namespace pointvalue::glm::detail {
@@ -411,8 +411,8 @@ struct SpdFactor {
       ok = false;
       return;
     }
-    Eigen::SelfAdjointEigenSolver<MatrixXd> es(Ah, Eigen::EigenvaluesOnly);
-    const double lo = es.eigenvalues().minCoeff(), hi = es.eigenvalues().maxCoeff();
+    const VectorXd lam = symmetric_eigen(Ah, /*values_only=*/true).values;
+    const double lo = lam.minCoeff(), hi = lam.maxCoeff();
     cond = lo > 0 ? hi / lo : kInf;
     if (!(lo > hi * 16.0 * kEps * double(std::max<idx>(d, 1)))) ok = false;
   }

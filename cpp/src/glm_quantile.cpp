@@ -1,3 +1,5 @@
+#include <Eigen/LU>
+
 #include "glm_detail.hpp"
 
 namespace pointvalue::glm::detail {

@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "decompositions.hpp"
 #include "glm_detail.hpp"
 #include "pointvalue/sketch.hpp"
 
@@ -211,9 +212,9 @@ bool dense_affine(const Setup& s, const MatrixXd& CG, AffineNorm& A, InfluenceRe
     if (l2 == 0) {
       A.P = F.inv_sqrt();
     } else {
-      Eigen::SelfAdjointEigenSolver<MatrixXd> es(CG);
-      VectorXd lam = es.eigenvalues().cwiseMax(0.0);
-      A.P = es.eigenvectors() *
+      const SymmetricEigen es = symmetric_eigen(CG);
+      VectorXd lam = es.values.cwiseMax(0.0);
+      A.P = es.vectors *
             (lam.cwiseSqrt().array() / (lam.array() + l2)).matrix().asDiagonal();
     }
     if (icpt) A.c0 = 1.0 / std::sqrt(m.s);
@@ -261,8 +262,8 @@ void lowrank_affine(const Setup& s, const MatrixXd& SX, AffineNorm& A, Influence
   MatrixXd Ch = SX.transpose() * SX;
   Ch.diagonal().array() += l2;
   Ch = isq.asDiagonal() * Ch * isq.asDiagonal();
-  Eigen::SelfAdjointEigenSolver<MatrixXd> es(Ch);
-  const VectorXd& lam = es.eigenvalues();
+  const SymmetricEigen es = symmetric_eigen(Ch);
+  const VectorXd& lam = es.values;
   const double lmax = lam.size() ? lam.maxCoeff() : 0.0;
   // Directions where 1/λ − 1 is largest in size (null directions are left out).
   std::vector<idx> idxs;
@@ -276,7 +277,7 @@ void lowrank_affine(const Setup& s, const MatrixXd& SX, AffineNorm& A, Influence
   MatrixXd V(d, k);
   VectorXd E(k);
   for (idx j = 0; j < k; ++j) {
-    V.col(j) = es.eigenvectors().col(idxs[j]);
+    V.col(j) = es.vectors.col(idxs[j]);
     E[j] = 1.0 / lam[idxs[j]] - 1.0;
   }
   // C⁻¹ ≈ S^-½ (I + V E Vᵀ) S^-½.
@@ -298,8 +299,8 @@ void lowrank_affine(const Setup& s, const MatrixXd& SX, AffineNorm& A, Influence
     const MatrixXd Cinv =
         MatrixXd(isq.cwiseAbs2().asDiagonal()) + SV * E.asDiagonal() * SV.transpose();
     const MatrixXd M = Cinv - l2 * Cinv * Cinv;
-    Eigen::SelfAdjointEigenSolver<MatrixXd> em(0.5 * (M + M.transpose()));
-    A.P = em.eigenvectors() * em.eigenvalues().cwiseMax(0.0).cwiseSqrt().asDiagonal();
+    const SymmetricEigen em = symmetric_eigen(0.5 * (M + M.transpose()));
+    A.P = em.vectors * em.values.cwiseMax(0.0).cwiseSqrt().asDiagonal();
     if (icpt) A.c0 = 1.0 / std::sqrt(m.s);
   }
 }

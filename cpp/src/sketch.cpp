@@ -1,7 +1,6 @@
 #include "pointvalue/sketch.hpp"
 
 #include <Eigen/Cholesky>
-#include <Eigen/Eigenvalues>
 #include <Eigen/QR>
 #include <Eigen/SVD>
 #include <algorithm>
@@ -16,6 +15,7 @@
 #include "pointvalue/blocking.hpp"
 #include "pointvalue/parallel.hpp"
 #include "pointvalue/random.hpp"
+#include "decompositions.hpp"
 #include "matrix_map.hpp"
 
 namespace pointvalue {
@@ -268,8 +268,8 @@ LeverageResult leverage_exact(const MatrixView<double>& X, double rcond, double*
   Eigen::VectorXd scale(d);
   for (idx j = 0; j < d; ++j) scale[j] = G0(j, j) > 0 ? 1.0 / std::sqrt(G0(j, j)) : 0.0;
   const Eigen::MatrixXd G1 = scale.asDiagonal() * G0 * scale.asDiagonal();
-  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(G1);
-  const Eigen::VectorXd& lam = eig.eigenvalues();
+  const SymmetricEigen eig = symmetric_eigen(G1);
+  const Eigen::VectorXd& lam = eig.values;
   const double lam_max = lam.size() ? lam.maxCoeff() : 0.0;
   if (!(lam_max > 0)) {
     std::fill(out, out + n, 0.0);
@@ -277,24 +277,24 @@ LeverageResult leverage_exact(const MatrixView<double>& X, double rcond, double*
   }
   Eigen::MatrixXd M;
   if (lam.minCoeff() > lam_max / kWellConditioned) {
-    M = scale.asDiagonal() * whitening(lam, eig.eigenvectors(), 0.0, 0.0);
+    M = scale.asDiagonal() * whitening(lam, eig.vectors, 0.0, 0.0);
     row_sq_norms(X, M, out);
     return {M.cols(), 1};
   }
   // Shifted first step (shifted CholeskyQR): bounded conditioning for the next Gram pass.
   const double shift = 11.0 * kEps * double(n * d + d * (d + 1)) * lam_max;
-  M = scale.asDiagonal() * whitening(lam, eig.eigenvectors(), -1.0, shift);
+  M = scale.asDiagonal() * whitening(lam, eig.vectors, -1.0, shift);
   const double rel_shift = shift / lam_max;
   const double r2 = rcond * rcond;
   double threshold = r2 / (r2 + rel_shift);  // eigenvalue of a direction with σ = rcond·σ_max
   int passes = 1;
   for (; passes < 4; ++passes) {
     const Eigen::MatrixXd G = gram_matrix(X, &M);
-    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> e(G);
-    const double top = e.eigenvalues().size() ? e.eigenvalues().maxCoeff() : 0.0;
+    const SymmetricEigen e = symmetric_eigen(G);
+    const double top = e.values.size() ? e.values.maxCoeff() : 0.0;
     const double thr = top * threshold;
-    const double kappa = condition_of_kept(e.eigenvalues(), thr);
-    M = M * whitening(e.eigenvalues(), e.eigenvectors(), thr, 0.0);
+    const double kappa = condition_of_kept(e.values, thr);
+    M = M * whitening(e.values, e.vectors, thr, 0.0);
     threshold = 100 * kEps * double(d);  // later passes only guard against rounding noise
     if (kappa <= kWellConditioned || M.cols() == 0) break;
   }
