@@ -64,7 +64,9 @@ def test_the_build_holds_the_variants_it_was_asked_for():
     """A source build (`pip install .`, "host") holds the baseline and this CPU's best level."""
     requested = _core.config.isa_variants_requested
     built = _core.config.isa_variants_built.split(",")
-    assert built == expected_variants(requested)
+    # without /proc/cpuinfo the build's Python (no numpy there) cannot tell the level: CMake builds all
+    undetected = requested == "host" and not sys.platform.startswith("linux") and built == VARIANTS
+    assert undetected or built == expected_variants(requested)
     for name in VARIANTS:
         present = importlib.util.find_spec(f"pointvalue._core_{name}") is not None
         assert present == (name in built), name

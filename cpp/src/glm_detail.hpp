@@ -386,49 +386,17 @@ double loss_sum(const MatrixView<T>& X, const double* y, const double* w,
 
 // Factor of a symmetric positive (semi)definite matrix after diagonal equilibration:
 // A = S⁻¹ Â S⁻¹ with S = diag(1/√A_jj), Â = L Lᵀ.
-struct SpdFactor {
+struct SpdFactor {  // members defined in glm.cpp: the LLT is compiled there, not in every solver file
   VectorXd sc;
   Eigen::LLT<MatrixXd> llt;
   bool ok = false;
   double cond = kInf;
 
-  void compute(const MatrixXd& A) {
-    const idx d = A.rows();
-    sc.resize(d);
-    ok = true;
-    for (idx j = 0; j < d; ++j) {
-      if (!(A(j, j) > 0) || !std::isfinite(A(j, j))) {
-        ok = false;
-        sc[j] = 0;
-      } else {
-        sc[j] = 1.0 / std::sqrt(A(j, j));
-      }
-    }
-    if (!ok) return;
-    const MatrixXd Ah = sc.asDiagonal() * A * sc.asDiagonal();
-    llt.compute(Ah);
-    if (llt.info() != Eigen::Success) {
-      ok = false;
-      return;
-    }
-    const VectorXd lam = symmetric_eigen(Ah, /*values_only=*/true).values;
-    const double lo = lam.minCoeff(), hi = lam.maxCoeff();
-    cond = lo > 0 ? hi / lo : kInf;
-    if (!(lo > hi * 16.0 * kEps * double(std::max<idx>(d, 1)))) ok = false;
-  }
-  VectorXd solve(const VectorXd& b) const {
-    return sc.asDiagonal() * llt.solve(VectorXd(sc.asDiagonal() * b));
-  }
-  MatrixXd inverse() const {
-    const idx d = sc.size();
-    return sc.asDiagonal() * llt.solve(MatrixXd::Identity(d, d)) * sc.asDiagonal();
-  }
+  void compute(const MatrixXd& A);
+  VectorXd solve(const VectorXd& b) const;
+  MatrixXd inverse() const;
   // P with P Pᵀ = A⁻¹ (P = S L⁻ᵀ).
-  MatrixXd inv_sqrt() const {
-    const idx d = sc.size();
-    MatrixXd Linv = llt.matrixL().solve(MatrixXd::Identity(d, d));  // L⁻¹
-    return sc.asDiagonal() * Linv.transpose();
-  }
+  MatrixXd inv_sqrt() const;
 };
 
 // Newton / normal-equation system of the augmented design [X, 1] with weights D, through the
